@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gpt format: AMD-Vi "v1" (host) page table.
+ *
+ * AMD I/O Virtualization Technology (IOMMU) Specification 48882, section
+ * 2.2.3 ("I/O Page Tables for Host Translations"): 1 to 6 levels chosen by
+ * the DTE's Mode field; each entry names the level of what it points to in
+ * NextLevel (bits 11:9).  NextLevel 0 is a leaf of its level's natural size;
+ * NextLevel 7 encodes sizes between levels in the address bits and is not
+ * produced here.  The tree starts with 3 levels (as Linux does for
+ * unmanaged domains) and grows when an IOVA beyond its reach is mapped: the
+ * new top table's entry 0 points to the old one, so the old root stays a
+ * valid subtree and walkers using the old DTE Mode keep working.
+ */
+#ifndef _LINUX_GPT_AMD_V1_H
+#define _LINUX_GPT_AMD_V1_H
+
+#include <linux/gpt.h>
+
+#define AMD_V1_PR		BIT_ULL(0)	/* present */
+#define AMD_V1_A		BIT_ULL(5)	/* accessed (HA) */
+#define AMD_V1_D		BIT_ULL(6)	/* dirty (HD) */
+#define AMD_V1_NEXT		GENMASK_ULL(11, 9)
+#define AMD_V1_NEXT_SHIFT	9
+#define AMD_V1_ADDR		GENMASK_ULL(51, 12)
+#define AMD_V1_FC		BIT_ULL(60)	/* force coherent */
+#define AMD_V1_IR		BIT_ULL(61)	/* read permission */
+#define AMD_V1_IW		BIT_ULL(62)	/* write permission */
+
+#define PT_FMT_NAME		amd_v1
+#define PT_MIN_LEVELS		3
+#define PT_MAX_LEVELS		6
+#define PT_CAN_GROW		1
+#define PT_HAS_DIRTY		1
+#define PT_DIRTY_BITS		AMD_V1_D
+#define PT_MAX_PA_BITS		52
+#define PT_LEAF_LEVELS		(BIT(0) | BIT(1) | BIT(2) | BIT(3))
+
+static inline unsigned int pt_levels_for(unsigned int va_bits)
+{
+	/* The initial height; map grows it up to va_bits on demand. */
+	return 3;
+}
+
+static inline bool pt_prot_ok(unsigned int prot)
+{
+	return prot & (GPT_READ | GPT_WRITE);
+}
+
+static inline bool pt_present(u64 e)
+{
+	return e & AMD_V1_PR;
+}
+
+static inline bool pt_is_table(u64 e, unsigned int level)
+{
+	return level && (e & AMD_V1_NEXT);
+}
+
+static inline u64 pt_table_pa(u64 e)
+{
+	return e & AMD_V1_ADDR;
+}
+
+static inline u64 pt_mk_table(u64 pa, unsigned int level, const struct gpt *pt)
+{
+	/*
+	 * NextLevel counts levels from 1 at the 4 KiB level: the table below
+	 * an entry of our level L is at AMD level L.
+	 */
+	return pa | ((u64)level << AMD_V1_NEXT_SHIFT) | AMD_V1_PR |
+	       AMD_V1_IR | AMD_V1_IW;
+}
+
+static inline u64 pt_mk_leaf(u64 pa, unsigned int level, unsigned int prot,
+			     const struct gpt *pt)
+{
+	u64 e = pa | AMD_V1_PR;
+
+	if (prot & GPT_READ)
+		e |= AMD_V1_IR;
+	if (prot & GPT_WRITE)
+		e |= AMD_V1_IW;
+	if (prot & GPT_CACHE)
+		e |= AMD_V1_FC;
+	return e;
+}
+
+static inline u64 pt_leaf_pa(u64 e, unsigned int level)
+{
+	return e & AMD_V1_ADDR & ~((1ULL << (GPT_PAGE_SHIFT + level * GPT_LEVEL_BITS)) - 1);
+}
+
+static inline unsigned int pt_leaf_prot(u64 e)
+{
+	return (e & AMD_V1_IR ? GPT_READ : 0) | (e & AMD_V1_IW ? GPT_WRITE : 0) |
+	       (e & AMD_V1_FC ? GPT_CACHE : 0);
+}
+
+#endif /* _LINUX_GPT_AMD_V1_H */

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gpt: a generic, lockless page table for IOMMUs.
+ *
+ * A page table is a radix tree of 4 KiB tables holding 512 64-bit entries.
+ * Levels are numbered from the leaves: level 0 maps 4 KiB, level 1 2 MiB,
+ * level 2 1 GiB and so on; the top level depends on the input address width
+ * and, for formats that allow it (AMD-Vi v1), grows at run time.
+ *
+ * How an entry is encoded is the business of a *format*: a header of small
+ * static inline functions (include/linux/gpt-*.h).  The algorithms in
+ * lib-gpt are compiled once per format, so a walk makes no indirect call per
+ * entry; the only indirect call is the one that selects the format.
+ *
+ *  ===========  =====================================================
+ *  entry kind   meaning
+ *  ===========  =====================================================
+ *  empty        not present: the format's "present" test fails
+ *  table        points to the 4 KiB table of the level below
+ *  leaf         maps 4 KiB << (9 * level) bytes at an aligned address
+ *  ===========  =====================================================
+ *
+ * Concurrency contract (see Documentation/gpt.rst):
+ *
+ *  - Map, update and unmap calls may run concurrently on *disjoint* IOVA
+ *    ranges without any lock: tables are installed with cmpxchg and a table
+ *    is freed only by an unmap that covers its whole span, so no other
+ *    caller can be inside it.
+ *  - gpt_lookup() and gpt_walk() are lockless and may race with anything;
+ *    they see the old or the new entry and never a freed table, because
+ *    tables removed from the tree are freed only after an RCU grace period
+ *    (gpt_gather_free()).
+ *  - The caller must flush its IOTLB between removing entries (unmap,
+ *    update) and calling gpt_gather_free() on the tables they released.
+ */
+#ifndef _LINUX_GPT_H
+#define _LINUX_GPT_H
+
+#include <linux/bits.h>
+#include <linux/list.h>
+#include <linux/types.h>
+#include <linux/atomic.h>
+
+#define GPT_PAGE_SHIFT		12
+#define GPT_PAGE_SIZE		(1ULL << GPT_PAGE_SHIFT)
+#define GPT_LEVEL_BITS		9
+#define GPT_ENTRIES		(1U << GPT_LEVEL_BITS)
+#define GPT_MAX_LEVELS		6
+
+/* Protection and attributes of a leaf, as passed to the map calls. */
+#define GPT_READ		BIT(0)
+#define GPT_WRITE		BIT(1)
+/* Coherent with CPU caches: VT-d SNP, AMD FC, ARM write-back attribute. */
+#define GPT_CACHE		BIT(2)
+#define GPT_PROT_MASK		(GPT_READ | GPT_WRITE | GPT_CACHE)
+
+/*
+ * Directory entries, as filled by hmm_range_fault(): a pfn in the low bits,
+ * flags and the CPU mapping order in the top byte.  The values equal
+ * HMM_PFN_*; lib-gpt checks that at build time where hmm.h exists.
+ */
+#define GPT_PFN_VALID		(1UL << (BITS_PER_LONG - 1))
+#define GPT_PFN_WRITE		(1UL << (BITS_PER_LONG - 2))
+#define GPT_PFN_ERROR		(1UL << (BITS_PER_LONG - 3))
+#define GPT_PFN_ORDER_SHIFT	(BITS_PER_LONG - 8)
+#define GPT_PFN_ORDER_MASK	0x1fUL
+#define GPT_PFN_FLAGS		(0xffUL << GPT_PFN_ORDER_SHIFT)
+
+/* gpt_cfg.flags */
+/* Use only 4 KiB leaves. */
+#define GPT_CFG_NO_HUGE		BIT(0)
+/* Set the format's hardware-dirty-tracking bits where it has them. */
+#define GPT_CFG_DIRTY		BIT(1)
+
+struct gpt;
+
+/**
+ * struct gpt_cfg - what the user of a page table chooses
+ * @va_bits: input (IOVA) address width; the format picks the level count.
+ * @pa_bits: output address width; larger addresses are refused.
+ * @flags: GPT_CFG_*.
+ * @sync: if the walker does not snoop CPU caches, called after entries in
+ *	[@ptr, @ptr + @len) were written and before they may be walked.  One
+ *	call per batch of consecutive entries, never one per entry.
+ * @cookie: passed to @sync.
+ */
+struct gpt_cfg {
+	unsigned int va_bits;
+	unsigned int pa_bits;
+	unsigned int flags;
+	void (*sync)(void *cookie, void *ptr, size_t len);
+	void *cookie;
+};
+
+/**
+ * struct gpt_leaf - one translation, as reported by lookup and walk
+ * @iova: first IOVA of the leaf (aligned to @size)
+ * @pa: physical address @iova translates to
+ * @size: bytes the leaf maps
+ * @prot: GPT_READ / GPT_WRITE / GPT_CACHE
+ * @dirty: the walker set the format's dirty bit
+ */
+struct gpt_leaf {
+	u64 iova;
+	u64 pa;
+	u64 size;
+	unsigned int prot;
+	bool dirty;
+};
+
+/**
+ * struct gpt_gather - tables released by unmap or update
+ * @tables: table pages no longer reachable from the tree
+ * @nr_tables: number of pages on @tables
+ * @flush: entries that a walker may have cached were changed or removed
+ *
+ * Owned by one caller.  Initialise with gpt_gather_init(); after the IOTLB
+ * flush, hand the tables back with gpt_gather_free().
+ */
+struct gpt_gather {
+	struct list_head tables;
+	unsigned long nr_tables;
+	bool flush;
+};
+
+/**
+ * struct gpt_fmt - one compiled instance of the algorithms
+ *
+ * Built by lib-gpt for each format; users pass one of the gpt_fmt_*
+ * objects below to gpt_init() and never call these members directly.
+ */
+struct gpt_fmt {
+	const char *name;
+	unsigned int min_levels;
+	unsigned int max_levels;
+	bool can_grow;
+	bool has_dirty;
+	unsigned int max_pa_bits;
+	u64 dirty_bits;
+	unsigned int (*levels_for)(unsigned int va_bits);
+	bool (*prot_ok)(unsigned int prot);
+	int (*fill)(struct gpt *pt, void *src, struct gpt_gather *g, gfp_t gfp);
+	u64 (*unmap)(struct gpt *pt, u64 iova, u64 last, struct gpt_gather *g);
+	int (*lookup)(struct gpt *pt, u64 iova, struct gpt_leaf *leaf);
+	int (*walk)(struct gpt *pt, u64 iova, u64 last, bool clear_dirty,
+		    int (*fn)(void *arg, const struct gpt_leaf *leaf), void *arg);
+	int (*split)(struct gpt *pt, u64 iova, unsigned int level, gfp_t gfp);
+	void (*free_all)(struct gpt *pt);
+	u64 *(*entry)(struct gpt *pt, u64 iova, unsigned int *level);
+};
+
+/**
+ * struct gpt - a page table
+ * @top: the top table's address with (levels - 1) in its low bits, so that
+ *	root and level change together when the tree grows.
+ * @fmt: the format.
+ * @cfg: the user's choices.
+ * @nr_tables: table pages currently owned, top table included.
+ * @max_level: highest level at which leaves are allowed (cfg and format).
+ */
+struct gpt {
+	unsigned long top;
+	const struct gpt_fmt *fmt;
+	struct gpt_cfg cfg;
+	atomic_long_t nr_tables;
+	unsigned int max_level;
+};
+
+extern const struct gpt_fmt gpt_fmt_vtd_ss;
+extern const struct gpt_fmt gpt_fmt_amd_v1;
+extern const struct gpt_fmt gpt_fmt_x86_64;
+extern const struct gpt_fmt gpt_fmt_arm_lpae_s1;
+
+int gpt_init(struct gpt *pt, const struct gpt_fmt *fmt,
+	     const struct gpt_cfg *cfg, gfp_t gfp);
+void gpt_destroy(struct gpt *pt);
+
+int gpt_map(struct gpt *pt, u64 iova, u64 pa, u64 size, unsigned int prot,
+	    gfp_t gfp);
+int gpt_map_pfns(struct gpt *pt, u64 iova, const unsigned long *pfns,
+		 unsigned long npages, unsigned int prot, gfp_t gfp);
+int gpt_update_pfns(struct gpt *pt, u64 iova, const unsigned long *pfns,
+		    unsigned long npages, unsigned int prot,
+		    struct gpt_gather *g, gfp_t gfp);
+u64 gpt_unmap(struct gpt *pt, u64 iova, u64 size, struct gpt_gather *g);
+int gpt_lookup(struct gpt *pt, u64 iova, struct gpt_leaf *leaf);
+int gpt_walk(struct gpt *pt, u64 iova, u64 size,
+	     int (*fn)(void *arg, const struct gpt_leaf *leaf), void *arg);
+int gpt_read_and_clear_dirty(struct gpt *pt, u64 iova, u64 size,
+			     int (*fn)(void *arg, const struct gpt_leaf *leaf),
+			     void *arg);
+int gpt_split(struct gpt *pt, u64 iova, gfp_t gfp);
+void gpt_top(struct gpt *pt, u64 *top_pa, unsigned int *levels);
+u64 *gpt_leaf_entry(struct gpt *pt, u64 iova, unsigned int *level);
+
+void gpt_gather_init(struct gpt_gather *g);
+void gpt_gather_free(struct gpt_gather *g);
+
+/**
+ * gpt_nr_tables() - table pages the page table owns
+ * @pt: the page table
+ *
+ * Context: any.
+ * Return: the count, top table included; 1 when nothing is mapped and every
+ * unmap covered whole tables.
+ */
+static inline long gpt_nr_tables(struct gpt *pt)
+{
+	return atomic_long_read(&pt->nr_tables);
+}
+
+#endif /* _LINUX_GPT_H */

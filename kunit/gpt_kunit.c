@@ -1,0 +1,972 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suites for lib-gpt, one per format, with the same cases.
+ *
+ * The file also builds in userspace against tools/shim (a small KUnit and
+ * kernel shim), so one set of cases runs under kunit.py and as a plain
+ * program; the userspace run adds allocation-failure injection and runs
+ * the random-operation case for a million operations per format.
+ */
+#include <kunit/test.h>
+#include <linux/gpt.h>
+#include <linux/slab.h>
+#ifdef __KERNEL__
+#include <linux/completion.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/prandom.h>
+#include <linux/mm.h>
+#include <linux/vmalloc.h>
+
+static unsigned long random_ops = 20000;
+module_param(random_ops, ulong, 0444);
+MODULE_PARM_DESC(random_ops, "operations in the random-operation case");
+static unsigned long random_seed;
+module_param(random_seed, ulong, 0444);
+MODULE_PARM_DESC(random_seed, "seed of the random-operation case (0: random)");
+
+#define gpt_test_fail_after(n)	false
+#define gpt_test_fail_reset()	do { } while (0)
+
+static void *gpt_test_bigalloc(size_t size)
+{
+	return vzalloc(size);
+}
+
+static void gpt_test_bigfree(void *p)
+{
+	vfree(p);
+}
+
+static u64 gpt_test_seed(void)
+{
+	return random_seed ? random_seed : get_random_u64();
+}
+
+struct gpt_thread {
+	void (*fn)(void *arg);
+	void *arg;
+	struct completion done;
+};
+
+static int gpt_thread_fn(void *data)
+{
+	struct gpt_thread *t = data;
+
+	t->fn(t->arg);
+	complete(&t->done);
+	return 0;
+}
+
+static void gpt_thread_start(struct gpt_thread *t)
+{
+	init_completion(&t->done);
+	if (IS_ERR(kthread_run(gpt_thread_fn, t, "gpt-test")))
+		gpt_thread_fn(t);
+}
+
+static void gpt_thread_join(struct gpt_thread *t)
+{
+	wait_for_completion(&t->done);
+}
+#else
+#include <pthread.h>
+#include <time.h>
+
+static unsigned long random_ops = 20000;
+static unsigned long random_seed;
+
+/* The userspace runner's stand-in for module parameters. */
+static void __attribute__((constructor)) gpt_test_params(void)
+{
+	if (getenv("GPT_OPS"))
+		random_ops = strtoul(getenv("GPT_OPS"), NULL, 0);
+	if (getenv("GPT_SEED"))
+		random_seed = strtoul(getenv("GPT_SEED"), NULL, 0);
+}
+
+#define gpt_test_fail_after(n)	(shim_fail_countdown = (n), true)
+#define gpt_test_fail_reset()	(shim_fail_countdown = 0)
+
+static void *gpt_test_bigalloc(size_t size)
+{
+	return calloc(1, size);
+}
+
+static void gpt_test_bigfree(void *p)
+{
+	free(p);
+}
+
+static u64 gpt_test_seed(void)
+{
+	return random_seed ? random_seed : (u64)time(NULL);
+}
+
+struct gpt_thread {
+	void (*fn)(void *arg);
+	void *arg;
+	pthread_t tid;
+};
+
+static void *gpt_thread_fn(void *data)
+{
+	struct gpt_thread *t = data;
+
+	t->fn(t->arg);
+	return NULL;
+}
+
+static void gpt_thread_start(struct gpt_thread *t)
+{
+	if (pthread_create(&t->tid, NULL, gpt_thread_fn, t))
+		abort();
+}
+
+static void gpt_thread_join(struct gpt_thread *t)
+{
+	pthread_join(t->tid, NULL);
+}
+#endif
+
+#define SZ_4K	0x1000ULL
+#define SZ_2M	0x200000ULL
+#define SZ_1G	0x40000000ULL
+
+/* What a suite knows about its format. */
+struct gpt_test_fmt {
+	const struct gpt_fmt *fmt;
+	unsigned int va_bits;
+	unsigned int pa_bits;
+	/* highest level with leaves, under the default configuration */
+	unsigned int top_leaf;
+	/* protections the format can express exactly */
+	unsigned int prots[4];
+};
+
+static const struct gpt_test_fmt fmt_vtd = {
+	&gpt_fmt_vtd_ss, 48, 52, 2,
+	{ GPT_READ, GPT_WRITE, GPT_READ | GPT_WRITE, GPT_READ | GPT_WRITE | GPT_CACHE },
+};
+
+static const struct gpt_test_fmt fmt_amd = {
+	&gpt_fmt_amd_v1, 64, 52, 3,
+	{ GPT_READ, GPT_WRITE, GPT_READ | GPT_WRITE, GPT_READ | GPT_WRITE | GPT_CACHE },
+};
+
+static const struct gpt_test_fmt fmt_x86 = {
+	&gpt_fmt_x86_64, 48, 52, 2,
+	{ GPT_READ, GPT_READ | GPT_CACHE, GPT_READ | GPT_WRITE, GPT_READ | GPT_WRITE | GPT_CACHE },
+};
+
+static const struct gpt_test_fmt fmt_arm = {
+	&gpt_fmt_arm_lpae_s1, 48, 48, 2,
+	{ GPT_READ, GPT_READ | GPT_CACHE, GPT_READ | GPT_WRITE, GPT_READ | GPT_WRITE | GPT_CACHE },
+};
+
+static const struct gpt_test_fmt *tfmt(struct kunit *test)
+{
+	return test->priv;
+}
+
+static void new_pt(struct kunit *test, struct gpt *pt, unsigned int flags)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+	struct gpt_cfg cfg = {
+		.va_bits = f->va_bits, .pa_bits = f->pa_bits, .flags = flags,
+	};
+
+	KUNIT_ASSERT_EQ(test, gpt_init(pt, f->fmt, &cfg, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_nr_tables(pt), 1);
+}
+
+static u64 unmap_all(struct gpt *pt, u64 iova, u64 size)
+{
+	struct gpt_gather g;
+	u64 bytes;
+
+	gpt_gather_init(&g);
+	bytes = gpt_unmap(pt, iova, size, &g);
+	gpt_gather_free(&g);
+	return bytes;
+}
+
+/*
+ * Leak check: once nothing is mapped, an unmap of the whole address space
+ * returns every table but the top one.
+ */
+static void expect_only_top(struct kunit *test, struct gpt *pt)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+
+	if (f->va_bits == 64) {
+		KUNIT_EXPECT_EQ(test, unmap_all(pt, 0, 1ULL << 63), 0);
+		KUNIT_EXPECT_EQ(test, unmap_all(pt, 1ULL << 63, 1ULL << 63), 0);
+	} else {
+		KUNIT_EXPECT_EQ(test, unmap_all(pt, 0, 1ULL << f->va_bits), 0);
+	}
+	KUNIT_EXPECT_EQ(test, gpt_nr_tables(pt), 1);
+}
+
+static u64 leaf_size(unsigned int level)
+{
+	return SZ_4K << (9 * level);
+}
+
+/* Map one leaf of every size with every protection and read it back. */
+static void gpt_test_encode_decode(struct kunit *test)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+	unsigned int level, p;
+	struct gpt_leaf leaf;
+	struct gpt pt;
+
+	new_pt(test, &pt, 0);
+	for (level = 0; level <= f->top_leaf; level++) {
+		u64 size = leaf_size(level);
+		u64 pas[] = { size, (1ULL << f->pa_bits) - size,
+			      0x5a5ULL * size & ((1ULL << f->pa_bits) - 1) };
+		unsigned int k;
+
+		for (k = 0; k < ARRAY_SIZE(pas); k++) {
+			for (p = 0; p < ARRAY_SIZE(f->prots); p++) {
+				u64 iova = size * (1 + p + 4 * k);
+				unsigned int prot = f->prots[p];
+
+				KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, pas[k], size,
+							      prot, GFP_KERNEL), 0);
+				KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + size / 2, &leaf), 0);
+				KUNIT_EXPECT_EQ(test, leaf.iova, iova);
+				KUNIT_EXPECT_EQ(test, leaf.pa, pas[k]);
+				KUNIT_EXPECT_EQ(test, leaf.size, size);
+				KUNIT_EXPECT_EQ(test, leaf.prot, prot);
+				KUNIT_EXPECT_FALSE(test, leaf.dirty);
+				KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova, size), size);
+			}
+		}
+	}
+	expect_only_top(test, &pt);
+	gpt_destroy(&pt);
+}
+
+/* Every IOVA bit reaches its own index, and only once. */
+static void gpt_test_va_bits(struct kunit *test)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+	unsigned int bits = min(f->va_bits, 57U), b, c;
+	struct gpt_leaf leaf;
+	struct gpt pt;
+
+	new_pt(test, &pt, 0);
+	for (b = GPT_PAGE_SHIFT; b < bits; b++)
+		KUNIT_ASSERT_EQ(test, gpt_map(&pt, 1ULL << b, (u64)b << 12, SZ_4K,
+					      GPT_READ, GFP_KERNEL), 0);
+	for (b = GPT_PAGE_SHIFT; b < bits; b++) {
+		KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, 1ULL << b, &leaf), 0);
+		KUNIT_EXPECT_EQ(test, leaf.pa, (u64)b << 12);
+		KUNIT_EXPECT_EQ(test, leaf.size, SZ_4K);
+		/* Two bits set: an index decoded twice would alias. */
+		for (c = GPT_PAGE_SHIFT; c < b; c++)
+			KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, (1ULL << b) | (1ULL << c),
+							 &leaf), -ENOENT);
+	}
+	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, 0, &leaf), -ENOENT);
+	KUNIT_EXPECT_EQ(test, unmap_all(&pt, 0, 1ULL << bits),
+			(u64)(bits - GPT_PAGE_SHIFT) * SZ_4K);
+	expect_only_top(test, &pt);
+	gpt_destroy(&pt);
+}
+
+struct walk_count {
+	u64 leaves, bytes, last_end;
+	bool ordered;
+};
+
+static int count_leaf(void *arg, const struct gpt_leaf *leaf)
+{
+	struct walk_count *w = arg;
+
+	w->ordered &= leaf->iova >= w->last_end;
+	w->last_end = leaf->iova + leaf->size;
+	w->leaves++;
+	w->bytes += leaf->size;
+	return 0;
+}
+
+/* Map two leaves of each size, cut one in the middle, unmap the rest. */
+static void gpt_test_sizes(struct kunit *test)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+	struct gpt_leaf leaf;
+	unsigned int level;
+	struct gpt pt;
+
+	new_pt(test, &pt, 0);
+	for (level = 0; level <= f->top_leaf; level++) {
+		u64 size = leaf_size(level), iova = 4 * size, pa = 6 * size;
+		struct walk_count w = { .ordered = true };
+
+		KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, pa, 2 * size,
+					      GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
+		KUNIT_EXPECT_EQ(test, gpt_walk(&pt, 0, 16 * size, count_leaf, &w), 0);
+		KUNIT_EXPECT_EQ(test, w.leaves, 2);
+		KUNIT_EXPECT_EQ(test, w.bytes, 2 * size);
+		KUNIT_EXPECT_TRUE(test, w.ordered);
+		KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + size + 0x234, &leaf), 0);
+		KUNIT_EXPECT_EQ(test, leaf.pa + (iova + size + 0x234 - leaf.iova),
+				pa + size + 0x234);
+		KUNIT_EXPECT_EQ(test, leaf.size, size);
+		/* A neighbour of a map must stay unmapped. */
+		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova - 1, &leaf), -ENOENT);
+		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 2 * size, &leaf), -ENOENT);
+
+		/* Cut a page out of the first leaf: split without a hole. */
+		if (level) {
+			u64 hole = iova + size / 2;
+
+			KUNIT_EXPECT_EQ(test, unmap_all(&pt, hole, SZ_4K), SZ_4K);
+			KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, hole, &leaf), -ENOENT);
+			/* Split only as far as needed: 4 KiB next to the hole. */
+			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, hole - SZ_4K, &leaf), 0);
+			KUNIT_EXPECT_EQ(test, leaf.pa + (hole - SZ_4K - leaf.iova),
+					pa + size / 2 - SZ_4K);
+			KUNIT_EXPECT_EQ(test, leaf.size, leaf_size(level - 1));
+			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, hole + SZ_4K, &leaf), 0);
+			KUNIT_EXPECT_EQ(test, leaf.pa, pa + size / 2 + SZ_4K);
+			KUNIT_EXPECT_EQ(test, leaf.size, SZ_4K);
+			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova, &leaf), 0);
+			KUNIT_EXPECT_EQ(test, leaf.pa, pa);
+			KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova, 2 * size),
+					2 * size - SZ_4K);
+		} else {
+			KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova, 2 * size), 2 * size);
+		}
+		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova, &leaf), -ENOENT);
+	}
+	expect_only_top(test, &pt);
+
+	/* GPT_CFG_NO_HUGE keeps everything at 4 KiB. */
+	gpt_destroy(&pt);
+	new_pt(test, &pt, GPT_CFG_NO_HUGE);
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, SZ_1G, SZ_1G, SZ_2M, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, SZ_1G + SZ_2M - 1, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, SZ_4K);
+	gpt_destroy(&pt);
+}
+
+/* Bad input: a clear errno and nothing changed. */
+static void gpt_test_bad_input(struct kunit *test)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+	u64 va_end = f->va_bits >= 64 ? 0 : 1ULL << f->va_bits;
+	unsigned long pfns[2] = { GPT_PFN_VALID | 1, GPT_PFN_VALID | 2 };
+	struct walk_count w = { .ordered = true };
+	struct gpt_gather g;
+	struct gpt pt;
+
+	new_pt(test, &pt, 0);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, 0, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0x800, 0, SZ_4K, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0x800, SZ_4K, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, 0x1800, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, SZ_4K, 0, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, SZ_4K, GPT_READ | BIT(7), GFP_KERNEL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, U64_MAX - SZ_4K + 1, 0, 2 * SZ_4K,
+				      GPT_READ, GFP_KERNEL), -ERANGE);
+	if (va_end)
+		KUNIT_EXPECT_EQ(test, gpt_map(&pt, va_end - SZ_4K, 0, 2 * SZ_4K,
+					      GPT_READ, GFP_KERNEL), -ERANGE);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, (1ULL << f->pa_bits) - SZ_4K,
+				      2 * SZ_4K, GPT_READ, GFP_KERNEL), -ERANGE);
+	KUNIT_EXPECT_EQ(test, gpt_map_pfns(&pt, 0, pfns, 0, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_map_pfns(&pt, 0x10, pfns, 2, GPT_READ, GFP_KERNEL), -EINVAL);
+	pfns[1] = GPT_PFN_VALID | (1UL << (f->pa_bits - GPT_PAGE_SHIFT));
+	KUNIT_EXPECT_EQ(test, gpt_map_pfns(&pt, 0, pfns, 2, GPT_READ, GFP_KERNEL), -ERANGE);
+	gpt_gather_init(&g);
+	KUNIT_EXPECT_EQ(test, gpt_unmap(&pt, 0, 0, &g), 0);
+	KUNIT_EXPECT_EQ(test, gpt_update_pfns(&pt, 0, pfns, 2, GPT_READ, NULL, GFP_KERNEL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, 0, 0, count_leaf, &w), -EINVAL);
+
+	/* Overlap: -EEXIST and the part that did not overlap is not mapped. */
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, SZ_2M + 8 * SZ_4K, 0, SZ_4K, GPT_READ,
+				      GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, SZ_2M, 0, SZ_2M, GPT_READ, GFP_KERNEL), -EEXIST);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, 4 * SZ_2M, GPT_READ, GFP_KERNEL), -EEXIST);
+	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, 0, SZ_1G, count_leaf, &w), 0);
+	KUNIT_EXPECT_EQ(test, w.leaves, 1);
+	KUNIT_EXPECT_EQ(test, unmap_all(&pt, 0, SZ_1G), SZ_4K);
+	expect_only_top(test, &pt);
+	gpt_destroy(&pt);
+}
+
+/* hmm_range_fault()-style arrays: coalescing, holes, write permission. */
+static void gpt_test_pfns(struct kunit *test)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+	unsigned long n = 3 * 512, i;
+	unsigned long *pfns = kcalloc(n, sizeof(*pfns), GFP_KERNEL);
+	u64 iova = 7 * SZ_1G;
+	struct walk_count w = { .ordered = true };
+	struct gpt_leaf leaf;
+	struct gpt_gather g;
+	struct gpt pt;
+
+	KUNIT_ASSERT_NOT_NULL(test, pfns);
+	new_pt(test, &pt, 0);
+	/* [0,512): one aligned contiguous writable run -> a 2 MiB leaf */
+	for (i = 0; i < 512; i++)
+		pfns[i] = GPT_PFN_VALID | GPT_PFN_WRITE | (0x40000 + i);
+	/* [512,1024): contiguous but one read-only page in the middle */
+	for (i = 512; i < 1024; i++)
+		pfns[i] = GPT_PFN_VALID | GPT_PFN_WRITE | (0x40000 + i);
+	pfns[700] &= ~GPT_PFN_WRITE;
+	/* [1024,1536): holes and scattered pages */
+	for (i = 1024; i < n; i++)
+		pfns[i] = i % 3 ? GPT_PFN_VALID | (0x90000 + 7 * i) : 0;
+	pfns[1030] = GPT_PFN_VALID | GPT_PFN_ERROR | 5;
+
+	KUNIT_ASSERT_EQ(test, gpt_map_pfns(&pt, iova, pfns, n,
+					   GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * SZ_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, f->top_leaf ? SZ_2M : SZ_4K);
+	KUNIT_EXPECT_EQ(test, leaf.pa, 0x40000ULL << 12);
+	KUNIT_EXPECT_EQ(test, leaf.prot, GPT_READ | GPT_WRITE);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 700 * SZ_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, SZ_4K);
+	KUNIT_EXPECT_EQ(test, leaf.prot, GPT_READ);
+	KUNIT_EXPECT_EQ(test, leaf.pa, (0x40000ULL + 700) << 12);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 1025 * SZ_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.pa, (0x90000ULL + 7 * 1025) << 12);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 1029 * SZ_4K, &leaf), -ENOENT);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 1030 * SZ_4K, &leaf), -ENOENT);
+	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, iova, n * SZ_4K, count_leaf, &w), 0);
+	KUNIT_EXPECT_EQ(test, w.bytes, (1024 + 341) * SZ_4K);
+
+	/* Mapping over a mapped page fails. */
+	KUNIT_EXPECT_EQ(test, gpt_map_pfns(&pt, iova, pfns, 1, GPT_READ, GFP_KERNEL),
+			-EEXIST);
+
+	/* Update: upgrade page 700, move page 5, drop page 6, add page 1029. */
+	gpt_gather_init(&g);
+	pfns[700] |= GPT_PFN_WRITE;
+	pfns[5] = GPT_PFN_VALID | 0x12345;
+	pfns[6] = 0;
+	pfns[1029] = GPT_PFN_VALID | GPT_PFN_WRITE | 0x777;
+	KUNIT_ASSERT_EQ(test, gpt_update_pfns(&pt, iova, pfns, n, GPT_READ | GPT_WRITE,
+					      &g, GFP_KERNEL), 0);
+	KUNIT_EXPECT_TRUE(test, g.flush);
+	gpt_gather_free(&g);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 700 * SZ_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.prot, GPT_READ | GPT_WRITE);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * SZ_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.pa, 0x12345ULL << 12);
+	KUNIT_EXPECT_EQ(test, leaf.prot, GPT_READ);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 6 * SZ_4K, &leaf), -ENOENT);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 7 * SZ_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.pa, (0x40000ULL + 7) << 12);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 1029 * SZ_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.pa, 0x777ULL << 12);
+
+	/* An update that changes nothing asks for no flush. */
+	gpt_gather_init(&g);
+	KUNIT_ASSERT_EQ(test, gpt_update_pfns(&pt, iova, pfns, n, GPT_READ | GPT_WRITE,
+					      &g, GFP_KERNEL), 0);
+	KUNIT_EXPECT_FALSE(test, g.flush);
+	KUNIT_EXPECT_EQ(test, g.nr_tables, 0);
+
+	KUNIT_EXPECT_GT(test, unmap_all(&pt, iova, n * SZ_4K), 0);
+	expect_only_top(test, &pt);
+	gpt_destroy(&pt);
+	kfree(pfns);
+}
+
+static int count_dirty(void *arg, const struct gpt_leaf *leaf)
+{
+	u64 *n = arg;
+
+	*n += leaf->size;
+	return 0;
+}
+
+/* Dirty bits: read-and-clear, and kept across a split. */
+static void gpt_test_dirty(struct kunit *test)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+	u64 iova = SZ_1G, n = 0, *e;
+	unsigned int level;
+	struct gpt_leaf leaf;
+	struct gpt pt;
+
+	new_pt(test, &pt, GPT_CFG_DIRTY);
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, 0, 2 * SZ_2M, GPT_READ | GPT_WRITE,
+				      GFP_KERNEL), 0);
+	if (!f->fmt->has_dirty) {
+		KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, SZ_2M,
+							       count_dirty, &n),
+				-EOPNOTSUPP);
+		gpt_destroy(&pt);
+		return;
+	}
+	/* Play the walker: set the dirty bit of the second 2 MiB leaf. */
+	e = gpt_leaf_entry(&pt, iova + SZ_2M, &level);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, level, 1);
+	WRITE_ONCE(*e, *e | f->fmt->dirty_bits);
+	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, 2 * SZ_2M,
+						       count_dirty, &n), 0);
+	KUNIT_EXPECT_EQ(test, n, SZ_2M);
+	n = 0;
+	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, 2 * SZ_2M,
+						       count_dirty, &n), 0);
+	KUNIT_EXPECT_EQ(test, n, 0);
+
+	/* Split a dirty leaf: every 4 KiB piece is dirty. */
+	WRITE_ONCE(*e, *e | f->fmt->dirty_bits);
+	KUNIT_ASSERT_EQ(test, gpt_split(&pt, iova + SZ_2M + SZ_4K, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + SZ_2M + SZ_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, SZ_4K);
+	KUNIT_EXPECT_EQ(test, leaf.pa, SZ_2M + SZ_4K);
+	KUNIT_EXPECT_TRUE(test, leaf.dirty);
+	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, 2 * SZ_2M,
+						       count_dirty, &n), 0);
+	KUNIT_EXPECT_EQ(test, n, SZ_2M);
+	KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova, 2 * SZ_2M), 2 * SZ_2M);
+	expect_only_top(test, &pt);
+	gpt_destroy(&pt);
+}
+
+/* ---- random operations against a reference model -------------------------- */
+
+#define MODEL_PAGES	(2 * SZ_1G / SZ_4K)
+
+/* One u64 per 4 KiB page of the window: (pa | prot), 0 when unmapped. */
+struct model {
+	struct kunit *test;
+	struct gpt pt;
+	struct rnd_state rnd;
+	u64 base;
+	u64 *page;
+	unsigned long *pfns;
+	u64 mapped;
+	unsigned int top_leaf;
+	unsigned int prot_w;
+};
+
+static u64 rnd(struct model *m, u64 n)
+{
+	u64 v = ((u64)prandom_u32_state(&m->rnd) << 32) | prandom_u32_state(&m->rnd);
+
+	return n ? v % n : 0;
+}
+
+static u64 model_pages_mapped(struct model *m, u64 first, u64 n)
+{
+	u64 i, c = 0;
+
+	for (i = first; i < first + n; i++)
+		c += !!m->page[i];
+	return c;
+}
+
+static void model_set(struct model *m, u64 i, u64 v)
+{
+	m->mapped += !!v - !!m->page[i];
+	m->page[i] = v;
+}
+
+/* Pick a range: mostly small, sometimes huge-aligned. */
+static void model_range(struct model *m, u64 *first, u64 *n)
+{
+	u64 kind = rnd(m, 1000);
+
+	if (kind < 750) {
+		*n = 1 + rnd(m, 24);
+		*first = rnd(m, MODEL_PAGES - *n);
+	} else if (kind < 998) {
+		*n = 512 * (1 + rnd(m, 2)) + (rnd(m, 3) ? 0 : rnd(m, 512));
+		*first = rnd(m, MODEL_PAGES / 512 - 4) * 512 + (rnd(m, 4) ? 0 : rnd(m, 512));
+	} else {
+		*n = MODEL_PAGES / 2;
+		*first = rnd(m, 2) * *n;
+	}
+}
+
+static unsigned int model_prot(struct model *m)
+{
+	return GPT_READ | (rnd(m, 2) ? m->prot_w : 0);
+}
+
+static void model_check_page(struct model *m, u64 i)
+{
+	struct kunit *test = m->test;
+	struct gpt_leaf leaf;
+	int ret = gpt_lookup(&m->pt, m->base + i * SZ_4K, &leaf);
+
+	if (!m->page[i]) {
+		KUNIT_EXPECT_EQ(test, ret, -ENOENT);
+		return;
+	}
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, leaf.pa + (m->base + i * SZ_4K - leaf.iova) +
+			leaf.prot, m->page[i]);
+}
+
+struct model_walk {
+	struct model *m;
+	u64 pages;
+	bool ok;
+};
+
+static int model_walk_leaf(void *arg, const struct gpt_leaf *leaf)
+{
+	struct model_walk *w = arg;
+	u64 first = (leaf->iova - w->m->base) / SZ_4K, i;
+
+	for (i = 0; i < leaf->size / SZ_4K; i++)
+		if (w->m->page[first + i] != ((leaf->pa + i * SZ_4K) | leaf->prot))
+			w->ok = false;
+	w->pages += leaf->size / SZ_4K;
+	return 0;
+}
+
+static void model_check_all(struct model *m)
+{
+	struct model_walk w = { .m = m, .ok = true };
+
+	KUNIT_ASSERT_EQ(m->test, gpt_walk(&m->pt, m->base, MODEL_PAGES * SZ_4K,
+					  model_walk_leaf, &w), 0);
+	KUNIT_ASSERT_TRUE(m->test, w.ok);
+	KUNIT_ASSERT_EQ(m->test, w.pages, m->mapped);
+}
+
+static void model_op(struct model *m, u64 op)
+{
+	struct kunit *test = m->test;
+	u64 first, n, i, pa, iova;
+	unsigned int prot = model_prot(m);
+	struct gpt_gather g;
+	bool inject = false;
+	int ret, expect;
+
+	model_range(m, &first, &n);
+	iova = m->base + first * SZ_4K;
+	switch (rnd(m, 10)) {
+	case 0: case 1: case 2:		/* map a contiguous range */
+		pa = rnd(m, 4) ? (first * SZ_4K + rnd(m, 64) * SZ_1G) :
+				 rnd(m, 1ULL << 30) * SZ_4K;
+		expect = model_pages_mapped(m, first, n) ? -EEXIST : 0;
+		if (rnd(m, 8) == 0)
+			inject = gpt_test_fail_after(1 + rnd(m, 4));
+		ret = gpt_map(&m->pt, iova, pa, n * SZ_4K, prot, GFP_KERNEL);
+		gpt_test_fail_reset();
+		if (inject && ret == -ENOMEM)
+			expect = -ENOMEM;
+		KUNIT_ASSERT_EQ_MSG(test, ret, expect, "op %llu map %llx+%llx: %d",
+				    (unsigned long long)op, (unsigned long long)iova,
+				    (unsigned long long)n, ret);
+		if (!ret)
+			for (i = 0; i < n; i++)
+				model_set(m, first + i, (pa + i * SZ_4K) | prot);
+		break;
+	case 3: case 4:			/* map or update an array */
+	case 5: {
+		bool update = rnd(m, 2);
+		u64 run = rnd(m, 3) ? 0x1000 + rnd(m, 1 << 20) * 512 : 0;
+
+		n = min_t(u64, n, 2048);
+		first = min_t(u64, first, MODEL_PAGES - n);
+		iova = m->base + first * SZ_4K;
+		expect = 0;
+		for (i = 0; i < n; i++) {
+			unsigned long v = 0;
+
+			if (rnd(m, 16))
+				v = GPT_PFN_VALID | (run ? run + i : 1 + rnd(m, 1 << 24)) |
+				    (rnd(m, 8) ? GPT_PFN_WRITE : 0);
+			m->pfns[i] = v;
+			if ((v & GPT_PFN_VALID) && m->page[first + i] && !update)
+				expect = -EEXIST;
+		}
+		if (!update && rnd(m, 8) == 0)
+			inject = gpt_test_fail_after(1 + rnd(m, 4));
+		gpt_gather_init(&g);
+		if (update)
+			ret = gpt_update_pfns(&m->pt, iova, m->pfns, n,
+					      GPT_READ | m->prot_w, &g, GFP_KERNEL);
+		else
+			ret = gpt_map_pfns(&m->pt, iova, m->pfns, n,
+					   GPT_READ | m->prot_w, GFP_KERNEL);
+		gpt_test_fail_reset();
+		gpt_gather_free(&g);
+		if (inject && ret == -ENOMEM)
+			expect = -ENOMEM;
+		KUNIT_ASSERT_EQ_MSG(test, ret, expect, "op %llu %s %llx+%llx: %d",
+				    (unsigned long long)op, update ? "update" : "map_pfns",
+				    (unsigned long long)iova, (unsigned long long)n, ret);
+		if (ret)
+			break;
+		for (i = 0; i < n; i++) {
+			unsigned long v = m->pfns[i];
+
+			if (v & GPT_PFN_VALID)
+				model_set(m, first + i, ((u64)(v & ~GPT_PFN_FLAGS) << 12) |
+					  GPT_READ | (v & GPT_PFN_WRITE ? m->prot_w : 0));
+			else if (update)
+				model_set(m, first + i, 0);
+		}
+		break;
+	}
+	case 6:				/* split a mapped page's leaf */
+		if (!m->page[first])
+			break;
+		KUNIT_ASSERT_EQ(test, gpt_split(&m->pt, iova, GFP_KERNEL), 0);
+		model_check_page(m, first);
+		break;
+	default:			/* unmap */
+		gpt_gather_init(&g);
+		KUNIT_ASSERT_EQ_MSG(test, gpt_unmap(&m->pt, iova, n * SZ_4K, &g),
+				    model_pages_mapped(m, first, n) * SZ_4K,
+				    "op %llu unmap %llx+%llx", (unsigned long long)op,
+				    (unsigned long long)iova, (unsigned long long)n);
+		gpt_gather_free(&g);
+		for (i = 0; i < n; i++)
+			model_set(m, first + i, 0);
+		break;
+	}
+	for (i = 0; i < 4; i++)
+		model_check_page(m, rnd(m, 4) ? first + rnd(m, n) : rnd(m, MODEL_PAGES));
+}
+
+static void gpt_test_random(struct kunit *test)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+	u64 seed = gpt_test_seed(), op;
+	unsigned long check_every = max(1024UL, random_ops / 64);
+
+#ifndef __KERNEL__
+	if (getenv("GPT_CHECK_EVERY"))
+		check_every = strtoul(getenv("GPT_CHECK_EVERY"), NULL, 0);
+#endif
+	struct model *m = kzalloc(sizeof(*m), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	kunit_info(test, "seed %llu, %lu operations\n", (unsigned long long)seed,
+		   random_ops);
+	m->test = test;
+	prandom_seed_state(&m->rnd, seed);
+	m->page = gpt_test_bigalloc(MODEL_PAGES * sizeof(u64));
+	m->pfns = kcalloc(2048, sizeof(*m->pfns), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m->page);
+	KUNIT_ASSERT_NOT_NULL(test, m->pfns);
+	/* A window high in the address space, 1 GiB aligned. */
+	m->base = (1ULL << (min(f->va_bits, 57U) - 1)) - 4 * SZ_1G + SZ_1G * rnd(m, 2);
+	m->prot_w = f->prots[2] & GPT_WRITE;
+	new_pt(test, &m->pt, 0);
+
+	for (op = 0; op < random_ops; op++) {
+		model_op(m, op);
+		if (op % check_every == check_every - 1)
+			model_check_all(m);
+	}
+	model_check_all(m);
+	KUNIT_EXPECT_EQ(test, unmap_all(&m->pt, m->base, MODEL_PAGES * SZ_4K),
+			m->mapped * SZ_4K);
+	expect_only_top(test, &m->pt);
+	gpt_destroy(&m->pt);
+	gpt_test_bigfree(m->page);
+	kfree(m->pfns);
+	kfree(m);
+}
+
+/* ---- concurrency ------------------------------------------------------- */
+
+#define CONC_THREADS	4
+#define CONC_PAGES	256
+#define CONC_ROUNDS	40
+
+struct conc {
+	struct gpt pt;
+	u64 base;
+	atomic_t errors;
+	atomic_t running;
+};
+
+struct conc_arg {
+	struct conc *c;
+	unsigned int id;
+};
+
+static u64 conc_pa(u64 iova)
+{
+	return (iova ^ 0x5550000000ULL) & GENMASK_ULL(47, 12);
+}
+
+/* Writers own interleaved pages, so they share every leaf table. */
+static void conc_writer(void *data)
+{
+	struct conc_arg *a = data;
+	struct conc *c = a->c;
+	unsigned int r, k;
+
+	for (r = 0; r < CONC_ROUNDS; r++) {
+		for (k = 0; k < CONC_PAGES; k++) {
+			u64 iova = c->base + (k * CONC_THREADS + a->id) * SZ_4K;
+
+			if (gpt_map(&c->pt, iova, conc_pa(iova), SZ_4K, GPT_READ,
+				    GFP_KERNEL))
+				atomic_inc(&c->errors);
+		}
+		for (k = 0; k < CONC_PAGES; k++) {
+			u64 iova = c->base + (k * CONC_THREADS + a->id) * SZ_4K;
+
+			if (unmap_all(&c->pt, iova, SZ_4K) != SZ_4K)
+				atomic_inc(&c->errors);
+		}
+		/* A whole 2 MiB block per round: its tables get freed. */
+		{
+			u64 blk = c->base + (4 + a->id) * SZ_1G;
+
+			if (gpt_map(&c->pt, blk + SZ_4K, conc_pa(blk + SZ_4K),
+				    SZ_2M - SZ_4K, GPT_READ, GFP_KERNEL) ||
+			    unmap_all(&c->pt, blk, SZ_1G) != SZ_2M - SZ_4K)
+				atomic_inc(&c->errors);
+		}
+#ifdef __KERNEL__
+		cond_resched();
+#endif
+	}
+	atomic_dec(&c->running);
+}
+
+/* Lockless readers: whatever they find must be the one right answer. */
+static void conc_reader(void *data)
+{
+	struct conc_arg *a = data;
+	struct conc *c = a->c;
+	struct rnd_state rs;
+	struct gpt_leaf leaf;
+
+	prandom_seed_state(&rs, a->id + 1);
+	while (atomic_read(&c->running)) {
+		unsigned int k;
+
+		for (k = 0; k < 256; k++) {
+			u64 iova = prandom_u32_state(&rs) & 1 ?
+				c->base + (prandom_u32_state(&rs) % (CONC_PAGES * CONC_THREADS)) * SZ_4K :
+				c->base + (4 + prandom_u32_state(&rs) % CONC_THREADS) * SZ_1G +
+				(prandom_u32_state(&rs) % 512) * SZ_4K;
+
+			if (!gpt_lookup(&c->pt, iova, &leaf) &&
+			    leaf.pa + (iova - leaf.iova) != conc_pa(iova))
+				atomic_inc(&c->errors);
+		}
+#ifdef __KERNEL__
+		cond_resched();
+#endif
+	}
+}
+
+static void gpt_test_concurrent(struct kunit *test)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+	struct gpt_thread t[CONC_THREADS + 2];
+	struct conc_arg args[CONC_THREADS + 2];
+	struct conc *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	new_pt(test, &c->pt, 0);
+	/* AMD: start above the 3-level reach, so the writers race to grow. */
+	c->base = f->fmt->can_grow ? 1ULL << 45 : 8 * SZ_1G;
+	atomic_set(&c->running, CONC_THREADS);
+	for (i = 0; i < CONC_THREADS + 2; i++) {
+		args[i].c = c;
+		args[i].id = i < CONC_THREADS ? i : i - CONC_THREADS;
+		t[i].fn = i < CONC_THREADS ? conc_writer : conc_reader;
+		t[i].arg = &args[i];
+		gpt_thread_start(&t[i]);
+	}
+	for (i = 0; i < CONC_THREADS + 2; i++)
+		gpt_thread_join(&t[i]);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->errors), 0);
+	expect_only_top(test, &c->pt);
+	gpt_destroy(&c->pt);
+	kfree(c);
+}
+
+/* The sync hook sees every written entry, in few batched calls. */
+struct sync_log {
+	unsigned long calls;
+	u64 bytes;
+};
+
+static void log_sync(void *cookie, void *ptr, size_t len)
+{
+	struct sync_log *s = cookie;
+
+	s->calls++;
+	s->bytes += len;
+}
+
+static void gpt_test_sync(struct kunit *test)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+	struct sync_log log = { 0 };
+	struct gpt_cfg cfg = {
+		.va_bits = f->va_bits, .pa_bits = f->pa_bits,
+		.sync = log_sync, .cookie = &log,
+	};
+	struct gpt pt;
+
+	KUNIT_ASSERT_EQ(test, gpt_init(&pt, f->fmt, &cfg, GFP_KERNEL), 0);
+	log.calls = 0;
+	log.bytes = 0;
+	/* 512 pages in one leaf table: new tables plus one batch per table. */
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, SZ_1G + SZ_4K, 0, 511 * SZ_4K, GPT_READ,
+				      GFP_KERNEL), 0);
+	KUNIT_EXPECT_LE(test, log.calls, 2 * 4 + 1);
+	KUNIT_EXPECT_GE(test, log.bytes, 511 * 8);
+	log.calls = 0;
+	KUNIT_EXPECT_EQ(test, unmap_all(&pt, SZ_1G + SZ_4K, 511 * SZ_4K), 511 * SZ_4K);
+	KUNIT_EXPECT_EQ(test, log.calls, 1);
+	gpt_destroy(&pt);
+}
+
+static struct kunit_case gpt_cases[] = {
+	KUNIT_CASE(gpt_test_encode_decode),
+	KUNIT_CASE(gpt_test_va_bits),
+	KUNIT_CASE(gpt_test_sizes),
+	KUNIT_CASE(gpt_test_bad_input),
+	KUNIT_CASE(gpt_test_pfns),
+	KUNIT_CASE(gpt_test_dirty),
+	KUNIT_CASE(gpt_test_sync),
+	KUNIT_CASE_SLOW(gpt_test_random),
+	KUNIT_CASE_SLOW(gpt_test_concurrent),
+	{}
+};
+
+#define GPT_SUITE(fmtname, desc)					\
+static int gpt_init_##fmtname(struct kunit *test)			\
+{									\
+	test->priv = (void *)&desc;					\
+	return 0;							\
+}									\
+static struct kunit_suite gpt_suite_##fmtname = {			\
+	.name = "gpt_" #fmtname,					\
+	.init = gpt_init_##fmtname,					\
+	.test_cases = gpt_cases,					\
+}
+
+GPT_SUITE(vtd_ss, fmt_vtd);
+GPT_SUITE(amd_v1, fmt_amd);
+GPT_SUITE(x86_64, fmt_x86);
+GPT_SUITE(arm_lpae_s1, fmt_arm);
+
+kunit_test_suites(&gpt_suite_vtd_ss, &gpt_suite_amd_v1, &gpt_suite_x86_64,
+		  &gpt_suite_arm_lpae_s1);
+
+MODULE_DESCRIPTION("KUnit tests for the generic page table");
+MODULE_LICENSE("GPL");

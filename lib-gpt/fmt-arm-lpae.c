@@ -1,0 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
+/* gpt algorithms compiled for the Arm LPAE stage 1, 4 KiB granule format. */
+#include <linux/gpt-arm-lpae.h>
+#include "gpt-core.h"

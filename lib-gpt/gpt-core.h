@@ -1,0 +1,734 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The page-table algorithms, compiled once per format.
+ *
+ * A format header (include/linux/gpt-*.h) is included first; it defines
+ * PT_FMT_NAME and the pt_*() entry helpers.  Everything here is static and
+ * the format's helpers are inlined, so a walk makes no indirect call per
+ * entry.  The result is one "const struct gpt_fmt gpt_fmt_<name>".
+ *
+ * Every walk handles one table at a time: it visits the entries of a range
+ * in that table, writes what it must, and tells a non-coherent walker about
+ * the written entries with a single cfg->sync() call per table visit.
+ */
+#include <linux/kernel.h>
+#include <linux/rcupdate.h>
+#include <linux/errno.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include "gpt-internal.h"
+
+#define PT_CAT2(a, b)	a##_##b
+#define PT_CAT(a, b)	PT_CAT2(a, b)
+#define PT(fn)		PT_CAT(PT_FMT_NAME, fn)
+
+/* One call's state, threaded through the recursion. */
+struct pt_op {
+	struct gpt *pt;
+	const struct gpt_src *src;
+	struct gpt_gather *g;
+	gfp_t gfp;
+	int err;
+	/* first IOVA the failing step was working on */
+	u64 err_iova;
+};
+
+static inline u64 *PT(child)(u64 e)
+{
+	return phys_to_virt(pt_table_pa(e));
+}
+
+static inline bool PT(may_leaf)(const struct gpt *pt, unsigned int level)
+{
+	return level <= pt->max_level && (PT_LEAF_LEVELS & BIT(level));
+}
+
+static inline void PT(sync)(const struct gpt *pt, u64 *table, int lo, int hi)
+{
+	if (pt->cfg.sync && lo <= hi)
+		pt->cfg.sync(pt->cfg.cookie, &table[lo], (hi - lo + 1) * sizeof(u64));
+}
+
+/* Bytes a present entry maps, counting every leaf below a table entry. */
+static u64 PT(entry_bytes)(u64 e, unsigned int level)
+{
+	u64 *t, bytes = 0;
+	int i;
+
+	if (!pt_is_table(e, level))
+		return 1ULL << gpt_shift(level);
+	t = PT(child)(e);
+	for (i = 0; i < GPT_ENTRIES; i++) {
+		u64 c = READ_ONCE(t[i]);
+
+		if (pt_present(c))
+			bytes += PT(entry_bytes)(c, level - 1);
+	}
+	return bytes;
+}
+
+/* Hand a table that left the tree, and every table below it, to @g. */
+static void PT(gather_subtree)(struct gpt *pt, struct gpt_gather *g,
+			       u64 *table, unsigned int level)
+{
+	int i;
+
+	for (i = 0; level && i < GPT_ENTRIES; i++) {
+		u64 e = READ_ONCE(table[i]);
+
+		if (pt_present(e) && pt_is_table(e, level))
+			PT(gather_subtree)(pt, g, PT(child)(e), level - 1);
+	}
+	gpt_table_gather(pt, g, table);
+}
+
+/*
+ * Replace the huge leaf @e in @table[@i] by a table of leaves one level
+ * down that translate every address exactly as @e did.  The new table is
+ * built privately and published with one cmpxchg, so a walker sees either
+ * the huge leaf or the complete table: there is no window in which part of
+ * the range is unmapped.  Fails with -EAGAIN when the entry changed (the
+ * walker set its dirty bit); the caller rereads and retries.
+ */
+static int PT(split_entry)(struct gpt *pt, u64 *table, int i, u64 e,
+			   unsigned int level, gfp_t gfp)
+{
+	u64 pa = pt_leaf_pa(e, level);
+	unsigned int prot = pt_leaf_prot(e);
+	u64 dirty = e & PT_DIRTY_BITS;
+	u64 step = 1ULL << gpt_shift(level - 1);
+	u64 *t;
+	int j;
+
+	t = gpt_table_alloc(pt, gfp);
+	if (!t)
+		return -ENOMEM;
+	for (j = 0; j < GPT_ENTRIES; j++)
+		WRITE_ONCE(t[j], pt_mk_leaf(pa + j * step, level - 1, prot, pt) | dirty);
+	PT(sync)(pt, t, 0, GPT_ENTRIES - 1);
+	if (!try_cmpxchg64(&table[i], &e, pt_mk_table(virt_to_phys(t), level, pt))) {
+		gpt_table_free(pt, t);
+		return -EAGAIN;
+	}
+	PT(sync)(pt, table, i, i);
+	return 0;
+}
+
+/*
+ * Install an empty table in @table[@i], unless another caller mapping a
+ * disjoint range got there first: then use theirs and free ours, which no
+ * walker has seen.  Return the entry now in @table[@i].
+ */
+static u64 PT(install_table)(struct pt_op *op, u64 *table, int i,
+			     unsigned int level)
+{
+	u64 old = 0, new;
+	u64 *t;
+
+	t = gpt_table_alloc(op->pt, op->gfp);
+	if (!t) {
+		op->err = -ENOMEM;
+		return 0;
+	}
+	PT(sync)(op->pt, t, 0, GPT_ENTRIES - 1);
+	new = pt_mk_table(virt_to_phys(t), level, op->pt);
+	if (!try_cmpxchg64(&table[i], &old, new)) {
+		gpt_table_free(op->pt, t);
+		return old;
+	}
+	PT(sync)(op->pt, table, i, i);
+	return new;
+}
+
+/* ---- classifying what the source holds for one entry ------------------- */
+
+enum pt_src_kind { PT_SRC_NONE, PT_SRC_LEAF, PT_SRC_MIXED };
+
+static inline unsigned int PT(pfn_prot)(const struct gpt_src *s, unsigned long v)
+{
+	unsigned int prot = s->prot & ~GPT_WRITE;
+
+	if (v & GPT_PFN_WRITE)
+		prot |= s->prot & GPT_WRITE;
+	return prot;
+}
+
+static inline bool PT(pfn_valid)(unsigned long v)
+{
+	return (v & (GPT_PFN_VALID | GPT_PFN_ERROR)) == GPT_PFN_VALID;
+}
+
+/*
+ * What must happen to [@iova, @last], the part of the range that one entry
+ * at @level covers: nothing to map (NONE), one leaf of the entry's size
+ * (LEAF, with *@pa and *@prot), or a mix that needs the level below.
+ */
+static enum pt_src_kind PT(classify)(const struct gpt *pt,
+				     const struct gpt_src *s, u64 iova,
+				     u64 last, unsigned int level, u64 *pa,
+				     unsigned int *prot)
+{
+	u64 size = 1ULL << gpt_shift(level);
+	bool whole = !(iova & (size - 1)) && last - iova == size - 1;
+	const unsigned long *p;
+	unsigned long n, k, pfn, v;
+
+	if (!s->pfns) {
+		*pa = s->pa + (iova - s->iova);
+		*prot = s->prot;
+		if (whole && !(*pa & (size - 1)) && PT(may_leaf)(pt, level))
+			return PT_SRC_LEAF;
+		return PT_SRC_MIXED;
+	}
+
+	p = s->pfns + ((iova - s->iova) >> GPT_PAGE_SHIFT);
+	n = ((last - iova) >> GPT_PAGE_SHIFT) + 1;
+	v = p[0];
+	if (!PT(pfn_valid)(v)) {
+		for (k = 1; k < n; k++)
+			if (PT(pfn_valid)(p[k]))
+				return PT_SRC_MIXED;
+		return PT_SRC_NONE;
+	}
+	if (!whole || !PT(may_leaf)(pt, level))
+		return PT_SRC_MIXED;
+	pfn = v & ~GPT_PFN_FLAGS;
+	*pa = (u64)pfn << GPT_PAGE_SHIFT;
+	*prot = PT(pfn_prot)(s, v);
+	if (*pa & (size - 1))
+		return PT_SRC_MIXED;
+	for (k = 1; k < n; k++) {
+		unsigned long w = p[k];
+
+		if ((w & ~GPT_PFN_FLAGS) != pfn + k || !PT(pfn_valid)(w) ||
+		    ((w ^ v) & GPT_PFN_WRITE))
+			return PT_SRC_MIXED;
+	}
+	return PT_SRC_LEAF;
+}
+
+/* ---- unmap ---------------------------------------------------------------- */
+
+static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
+			   u64 iova, u64 last);
+
+/*
+ * Remove [@iova, @last] (inside the span of @table[@i]) from the tree.
+ * Return the bytes that were mapped there.  The entry is cleared only when
+ * the range covers its whole span; a huge leaf that the range cuts is first
+ * split, hitlessly.
+ */
+static u64 PT(unmap_entry)(struct pt_op *op, u64 *table, int i,
+			   unsigned int level, u64 iova, u64 last, bool *wrote)
+{
+	u64 size = 1ULL << gpt_shift(level);
+	bool whole = !(iova & (size - 1)) && last - iova == size - 1;
+	u64 e = READ_ONCE(table[i]);
+	u64 bytes;
+	int ret;
+
+	for (;;) {
+		if (!pt_present(e))
+			return 0;
+		if (whole) {
+			/*
+			 * The range owns the whole span, so no other caller
+			 * can be below this entry; a leaf's dirty bit may
+			 * still change, which xchg does not lose.
+			 */
+			e = xchg(&table[i], 0);
+			*wrote = true;
+			op->g->flush = true;
+			if (!pt_is_table(e, level))
+				return size;
+			bytes = PT(entry_bytes)(e, level);
+			PT(gather_subtree)(op->pt, op->g, PT(child)(e), level - 1);
+			return bytes;
+		}
+		if (pt_is_table(e, level))
+			return PT(unmap_level)(op, PT(child)(e), level - 1, iova, last);
+		ret = PT(split_entry)(op->pt, table, i, e, level,
+				      GFP_ATOMIC | __GFP_NOWARN);
+		if (ret == -ENOMEM) {
+			op->err = ret;
+			op->err_iova = iova;
+			return 0;
+		}
+		e = READ_ONCE(table[i]);
+	}
+}
+
+static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
+			   u64 iova, u64 last)
+{
+	int i = gpt_index(iova, level), lo = GPT_ENTRIES, hi = -1;
+	u64 bytes = 0;
+
+	for (;;) {
+		u64 end = iova | ((1ULL << gpt_shift(level)) - 1);
+		u64 chunk = min(end, last);
+		bool wrote = false;
+
+		bytes += PT(unmap_entry)(op, table, i, level, iova, chunk, &wrote);
+		if (wrote) {
+			lo = min(lo, i);
+			hi = i;
+		}
+		if (op->err || chunk == last || ++i == GPT_ENTRIES)
+			break;
+		iova = chunk + 1;
+	}
+	PT(sync)(op->pt, table, lo, hi);
+	return bytes;
+}
+
+static u64 PT(unmap)(struct gpt *pt, u64 iova, u64 last, struct gpt_gather *g)
+{
+	unsigned long top = READ_ONCE(pt->top);
+	unsigned int levels = gpt_top_levels(top);
+	struct pt_op op = { .pt = pt, .g = g };
+
+	if (iova > gpt_reach(levels))
+		return 0;
+	last = min(last, gpt_reach(levels));
+	return PT(unmap_level)(&op, gpt_top_table(top), levels - 1, iova, last);
+}
+
+/* ---- map and update ----------------------------------------------------- */
+
+static void PT(fill_level)(struct pt_op *op, u64 *table, unsigned int level,
+			   u64 iova, u64 last);
+
+static void PT(fill_entry)(struct pt_op *op, u64 *table, int i,
+			   unsigned int level, u64 iova, u64 last, bool *wrote)
+{
+	const struct gpt_src *s = op->src;
+	u64 e = READ_ONCE(table[i]);
+	enum pt_src_kind kind;
+	unsigned int prot = 0;
+	u64 pa = 0, new;
+	int ret;
+
+	kind = PT(classify)(op->pt, s, iova, last, level, &pa, &prot);
+	if (kind == PT_SRC_NONE) {
+		if (s->update && pt_present(e))
+			PT(unmap_entry)(op, table, i, level, iova, last, wrote);
+		return;
+	}
+	if (kind == PT_SRC_LEAF) {
+		new = pt_mk_leaf(pa, level, prot, op->pt);
+		if (!pt_present(e)) {
+			WRITE_ONCE(table[i], new);
+			*wrote = true;
+			return;
+		}
+		if (!s->update) {
+			/*
+			 * A table left behind by earlier partial unmaps: map
+			 * through it.  Freeing it here would need an IOTLB
+			 * flush that a map does not do.
+			 */
+			if (!pt_is_table(e, level))
+				goto exists;
+			PT(fill_level)(op, PT(child)(e), level - 1, iova, last);
+			return;
+		}
+		if (!pt_is_table(e, level)) {
+			/* In place: an upgrade to writable is never a hole. */
+			if ((e & ~PT_DIRTY_BITS) != new) {
+				WRITE_ONCE(table[i], new);
+				*wrote = true;
+				op->g->flush = true;
+			}
+			return;
+		}
+		WRITE_ONCE(table[i], new);
+		*wrote = true;
+		op->g->flush = true;
+		PT(gather_subtree)(op->pt, op->g, PT(child)(e), level - 1);
+		return;
+	}
+
+	/* PT_SRC_MIXED: work one level down. */
+	for (;;) {
+		if (!pt_present(e)) {
+			e = PT(install_table)(op, table, i, level);
+			if (op->err)
+				goto fail;
+			continue;
+		}
+		if (pt_is_table(e, level))
+			break;
+		if (!s->update)
+			goto exists;
+		ret = PT(split_entry)(op->pt, table, i, e, level, op->gfp);
+		if (ret == -ENOMEM) {
+			op->err = ret;
+			goto fail;
+		}
+		e = READ_ONCE(table[i]);
+	}
+	PT(fill_level)(op, PT(child)(e), level - 1, iova, last);
+	return;
+
+exists:
+	op->err = -EEXIST;
+fail:
+	op->err_iova = iova;
+}
+
+static void PT(fill_level)(struct pt_op *op, u64 *table, unsigned int level,
+			   u64 iova, u64 last)
+{
+	int i = gpt_index(iova, level), lo = GPT_ENTRIES, hi = -1;
+
+	for (;;) {
+		u64 end = iova | ((1ULL << gpt_shift(level)) - 1);
+		u64 chunk = min(end, last);
+		bool wrote = false;
+
+		PT(fill_entry)(op, table, i, level, iova, chunk, &wrote);
+		if (wrote) {
+			lo = min(lo, i);
+			hi = i;
+		}
+		if (op->err || chunk == last || ++i == GPT_ENTRIES)
+			break;
+		iova = chunk + 1;
+	}
+	PT(sync)(op->pt, table, lo, hi);
+}
+
+/*
+ * After a failed map, free the tables it left empty.  Only tables whose
+ * whole span lies inside the failed call's range are candidates: by the
+ * caller contract no one else maps there, so an empty one is unused.
+ */
+static bool PT(prune_level)(struct pt_op *op, u64 *table, unsigned int level,
+			    u64 iova, u64 last)
+{
+	int i = gpt_index(iova, level), lo = GPT_ENTRIES, hi = -1;
+	bool empty = true;
+	int j;
+
+	for (;;) {
+		u64 size = 1ULL << gpt_shift(level);
+		u64 end = iova | (size - 1);
+		u64 chunk = min(end, last);
+		u64 e = READ_ONCE(table[i]);
+
+		if (pt_present(e) && pt_is_table(e, level) &&
+		    PT(prune_level)(op, PT(child)(e), level - 1, iova, chunk) &&
+		    !(iova & (size - 1)) && chunk == end) {
+			WRITE_ONCE(table[i], 0);
+			lo = min(lo, i);
+			hi = i;
+			gpt_table_gather(op->pt, op->g, PT(child)(e));
+		}
+		if (chunk == last || ++i == GPT_ENTRIES)
+			break;
+		iova = chunk + 1;
+	}
+	PT(sync)(op->pt, table, lo, hi);
+	for (j = 0; j < GPT_ENTRIES && empty; j++)
+		empty = !pt_present(READ_ONCE(table[j]));
+	return empty;
+}
+
+#if PT_CAN_GROW
+/* Add levels on top until the tree reaches @last. */
+static int PT(grow)(struct gpt *pt, u64 last, gfp_t gfp)
+{
+	unsigned long top = READ_ONCE(pt->top);
+
+	while (last > gpt_reach(gpt_top_levels(top))) {
+		unsigned int levels = gpt_top_levels(top);
+		u64 *old = gpt_top_table(top), *t;
+
+		if (levels == PT_MAX_LEVELS)
+			return -ERANGE;
+		t = gpt_table_alloc(pt, gfp);
+		if (!t)
+			return -ENOMEM;
+		WRITE_ONCE(t[0], pt_mk_table(virt_to_phys(old), levels, pt));
+		PT(sync)(pt, t, 0, GPT_ENTRIES - 1);
+		/* Root and height change together, in one word. */
+		if (!try_cmpxchg(&pt->top, &top, gpt_mk_top(t, levels + 1)))
+			gpt_table_free(pt, t);
+		else
+			top = gpt_mk_top(t, levels + 1);
+	}
+	return 0;
+}
+#else
+static int PT(grow)(struct gpt *pt, u64 last, gfp_t gfp)
+{
+	return last > gpt_reach(gpt_top_levels(READ_ONCE(pt->top))) ? -ERANGE : 0;
+}
+#endif
+
+/*
+ * Undo a failed map up to @end (exclusive): remove exactly what it mapped.
+ * For an array that is only the valid entries; whatever was mapped under
+ * the invalid ones before the call stays.
+ */
+static void PT(rollback)(struct pt_op *op, unsigned long top, u64 end)
+{
+	const struct gpt_src *s = op->src;
+	unsigned int level = gpt_top_levels(top) - 1;
+	u64 n = (end - s->iova) >> GPT_PAGE_SHIFT, i = 0, j;
+
+	if (!s->pfns) {
+		if (n)
+			PT(unmap_level)(op, gpt_top_table(top), level, s->iova, end - 1);
+		return;
+	}
+	while (i < n) {
+		if (!PT(pfn_valid)(s->pfns[i])) {
+			i++;
+			continue;
+		}
+		for (j = i; j < n && PT(pfn_valid)(s->pfns[j]); j++)
+			;
+		PT(unmap_level)(op, gpt_top_table(top), level,
+				s->iova + (i << GPT_PAGE_SHIFT),
+				s->iova + (j << GPT_PAGE_SHIFT) - 1);
+		i = j;
+	}
+}
+
+static int PT(fill)(struct gpt *pt, void *srcp, struct gpt_gather *g, gfp_t gfp)
+{
+	const struct gpt_src *s = srcp;
+	struct gpt_gather local;
+	struct pt_op op = { .pt = pt, .src = s, .g = g, .gfp = gfp };
+	unsigned long top;
+	int ret;
+
+	ret = PT(grow)(pt, s->last, gfp);
+	if (ret)
+		return ret;
+	if (!g) {
+		gpt_gather_init(&local);
+		op.g = &local;
+	}
+	top = READ_ONCE(pt->top);
+	PT(fill_level)(&op, gpt_top_table(top), gpt_top_levels(top) - 1,
+		       s->iova, s->last);
+	ret = op.err;
+	if (ret && !s->update) {
+		/*
+		 * All or nothing: remove what this call mapped, then the
+		 * tables it left empty.  No IOTLB flush is needed, since the
+		 * caller never saw these IOVAs mapped, but the tables were
+		 * visible to lockless walkers and go through RCU.
+		 */
+		op.err = 0;
+		PT(rollback)(&op, top, op.err_iova);
+		PT(prune_level)(&op, gpt_top_table(top), gpt_top_levels(top) - 1,
+				s->iova, s->last);
+	}
+	if (!g)
+		gpt_gather_free(&local);
+	return ret;
+}
+
+/* ---- lockless readers ----------------------------------------------------- */
+
+static void PT(leaf)(struct gpt_leaf *leaf, u64 e, unsigned int level, u64 iova)
+{
+	leaf->size = 1ULL << gpt_shift(level);
+	leaf->iova = iova & ~(leaf->size - 1);
+	leaf->pa = pt_leaf_pa(e, level);
+	leaf->prot = pt_leaf_prot(e);
+	leaf->dirty = e & PT_DIRTY_BITS;
+}
+
+static int PT(lookup)(struct gpt *pt, u64 iova, struct gpt_leaf *leaf)
+{
+	unsigned long top;
+	unsigned int level;
+	u64 *table;
+	int ret = -ENOENT;
+
+	rcu_read_lock();
+	top = READ_ONCE(pt->top);
+	table = gpt_top_table(top);
+	level = gpt_top_levels(top) - 1;
+	if (iova > gpt_reach(level + 1))
+		goto out;
+	for (;;) {
+		u64 e = READ_ONCE(table[gpt_index(iova, level)]);
+
+		if (!pt_present(e))
+			break;
+		if (!pt_is_table(e, level)) {
+			PT(leaf)(leaf, e, level, iova);
+			ret = 0;
+			break;
+		}
+		table = PT(child)(e);
+		level--;
+	}
+out:
+	rcu_read_unlock();
+	return ret;
+}
+
+static int PT(walk_level)(struct gpt *pt, u64 *table, unsigned int level,
+			  u64 iova, u64 last, bool clear_dirty,
+			  int (*fn)(void *arg, const struct gpt_leaf *leaf),
+			  void *arg)
+{
+	int i = gpt_index(iova, level), lo = GPT_ENTRIES, hi = -1, ret = 0;
+
+	for (;;) {
+		u64 end = iova | ((1ULL << gpt_shift(level)) - 1);
+		u64 chunk = min(end, last);
+		u64 e = READ_ONCE(table[i]);
+		struct gpt_leaf leaf;
+
+		if (pt_present(e) && pt_is_table(e, level)) {
+			ret = PT(walk_level)(pt, PT(child)(e), level - 1, iova,
+					     chunk, clear_dirty, fn, arg);
+		} else if (pt_present(e)) {
+			if (clear_dirty && (e & PT_DIRTY_BITS)) {
+				/* Atomic: the walker may be setting A/D too. */
+				e = atomic64_fetch_andnot(PT_DIRTY_BITS,
+							  (atomic64_t *)&table[i]);
+				lo = min(lo, i);
+				hi = i;
+			}
+			PT(leaf)(&leaf, e, level, iova);
+			if (!clear_dirty || leaf.dirty)
+				ret = fn(arg, &leaf);
+		}
+		if (ret || chunk == last || ++i == GPT_ENTRIES)
+			break;
+		iova = chunk + 1;
+	}
+	PT(sync)(pt, table, lo, hi);
+	return ret;
+}
+
+static int PT(walk)(struct gpt *pt, u64 iova, u64 last, bool clear_dirty,
+		    int (*fn)(void *arg, const struct gpt_leaf *leaf), void *arg)
+{
+	unsigned long top;
+	int ret = 0;
+
+	if (clear_dirty && !PT_HAS_DIRTY)
+		return -EOPNOTSUPP;
+	rcu_read_lock();
+	top = READ_ONCE(pt->top);
+	if (iova <= gpt_reach(gpt_top_levels(top)))
+		ret = PT(walk_level)(pt, gpt_top_table(top),
+				     gpt_top_levels(top) - 1, iova,
+				     min(last, gpt_reach(gpt_top_levels(top))),
+				     clear_dirty, fn, arg);
+	rcu_read_unlock();
+	return ret;
+}
+
+/* Split the leaf holding @iova down to @level. */
+static int PT(split)(struct gpt *pt, u64 iova, unsigned int level, gfp_t gfp)
+{
+	unsigned long top = READ_ONCE(pt->top);
+	unsigned int l = gpt_top_levels(top) - 1;
+	u64 *table = gpt_top_table(top);
+	int ret;
+
+	if (iova > gpt_reach(l + 1))
+		return -ENOENT;
+	for (;;) {
+		int i = gpt_index(iova, l);
+		u64 e = READ_ONCE(table[i]);
+
+		if (!pt_present(e))
+			return -ENOENT;
+		if (l == level)
+			return 0;
+		if (!pt_is_table(e, l)) {
+			ret = PT(split_entry)(pt, table, i, e, l, gfp);
+			if (ret == -EAGAIN)
+				continue;
+			if (ret)
+				return ret;
+			e = READ_ONCE(table[i]);
+		}
+		table = PT(child)(e);
+		l--;
+	}
+}
+
+static void PT(free_level)(struct gpt *pt, u64 *table, unsigned int level)
+{
+	int i;
+
+	for (i = 0; level && i < GPT_ENTRIES; i++) {
+		u64 e = table[i];
+
+		if (pt_present(e) && pt_is_table(e, level))
+			PT(free_level)(pt, PT(child)(e), level - 1);
+	}
+	gpt_table_free(pt, table);
+}
+
+static void PT(free_all)(struct gpt *pt)
+{
+	PT(free_level)(pt, gpt_top_table(pt->top), gpt_top_levels(pt->top) - 1);
+}
+
+/* The leaf entry that maps @iova, for tests and debugging. */
+static u64 *PT(entry)(struct gpt *pt, u64 iova, unsigned int *levelp)
+{
+	unsigned long top = READ_ONCE(pt->top);
+	unsigned int level = gpt_top_levels(top) - 1;
+	u64 *table = gpt_top_table(top);
+
+	if (iova > gpt_reach(level + 1))
+		return NULL;
+	for (;;) {
+		u64 *p = &table[gpt_index(iova, level)];
+		u64 e = READ_ONCE(*p);
+
+		if (!pt_present(e))
+			return NULL;
+		if (!pt_is_table(e, level)) {
+			*levelp = level;
+			return p;
+		}
+		table = PT(child)(e);
+		level--;
+	}
+}
+
+static unsigned int PT(levels_for)(unsigned int va_bits)
+{
+	return pt_levels_for(va_bits);
+}
+
+static bool PT(prot_ok)(unsigned int prot)
+{
+	return pt_prot_ok(prot);
+}
+
+const struct gpt_fmt PT_CAT(gpt_fmt, PT_FMT_NAME) = {
+	.name		= __stringify(PT_FMT_NAME),
+	.min_levels	= PT_MIN_LEVELS,
+	.max_levels	= PT_MAX_LEVELS,
+	.can_grow	= PT_CAN_GROW,
+	.has_dirty	= PT_HAS_DIRTY,
+	.max_pa_bits	= PT_MAX_PA_BITS,
+	.dirty_bits	= PT_DIRTY_BITS,
+	.levels_for	= PT(levels_for),
+	.prot_ok	= PT(prot_ok),
+	.fill		= PT(fill),
+	.unmap		= PT(unmap),
+	.lookup		= PT(lookup),
+	.walk		= PT(walk),
+	.split		= PT(split),
+	.free_all	= PT(free_all),
+	.entry		= PT(entry),
+};
+EXPORT_SYMBOL_GPL(PT_CAT(gpt_fmt, PT_FMT_NAME));

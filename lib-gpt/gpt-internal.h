@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared between the format-independent front end (gpt.c) and the
+ * algorithms compiled once per format (gpt-core.h).
+ */
+#ifndef _LIB_GPT_INTERNAL_H
+#define _LIB_GPT_INTERNAL_H
+
+#include <linux/gpt.h>
+
+/*
+ * What a fill call writes: either a physically contiguous range (@pfns is
+ * NULL) or an hmm_range_fault()-style array of pfns, one per 4 KiB page.
+ */
+struct gpt_src {
+	u64 iova;
+	u64 last;
+	u64 pa;
+	const unsigned long *pfns;
+	unsigned int prot;
+	/* Replace what is there (update) rather than require it empty (map). */
+	bool update;
+};
+
+void *gpt_table_alloc(struct gpt *pt, gfp_t gfp);
+void gpt_table_free(struct gpt *pt, void *table);
+void gpt_table_gather(struct gpt *pt, struct gpt_gather *g, void *table);
+
+static inline unsigned int gpt_shift(unsigned int level)
+{
+	return GPT_PAGE_SHIFT + level * GPT_LEVEL_BITS;
+}
+
+static inline unsigned int gpt_index(u64 iova, unsigned int level)
+{
+	return (iova >> gpt_shift(level)) & (GPT_ENTRIES - 1);
+}
+
+/* Last IOVA a tree of @levels levels reaches. */
+static inline u64 gpt_reach(unsigned int levels)
+{
+	unsigned int bits = gpt_shift(levels);
+
+	return bits >= 64 ? U64_MAX : (1ULL << bits) - 1;
+}
+
+static inline u64 *gpt_top_table(unsigned long top)
+{
+	return (u64 *)(top & ~(GPT_PAGE_SIZE - 1));
+}
+
+static inline unsigned int gpt_top_levels(unsigned long top)
+{
+	return (top & (GPT_PAGE_SIZE - 1)) + 1;
+}
+
+static inline unsigned long gpt_mk_top(u64 *table, unsigned int levels)
+{
+	return (unsigned long)table | (levels - 1);
+}
+
+#endif /* _LIB_GPT_INTERNAL_H */

@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# QEMU guest tests, included by the top-level Makefile (which defines TOP,
+# B, KSRC, RESULTS, JOBS, KLOCK and KMAKE_CC).
+#
+# Why guests at all: KUnit on UML has no IOMMU.  The only way to see a real
+# DMA master go through page tables we wrote is an emulated IOMMU walking
+# them on behalf of an emulated device, so we boot an x86_64 kernel on q35
+# once with Intel VT-d and once with AMD-Vi, and let QEMU's edu device move
+# bytes through an IOMMU domain our test module owns.
+#
+# Why it is shaped like this:
+#  - one small kernel (tinyconfig + a checked fragment) serves both guests,
+#    so a cold build stays within minutes on two cores;
+#  - every kernel build, out-of-tree modules included, goes through $(KLOCK):
+#    the machine has two cores and the UML KUnit build shares them;
+#  - module objects go to $(B)/qemu-modules (sources are symlinked there), so
+#    the repository never holds build output;
+#  - the runner always writes a TAP file, even when the guest never booted,
+#    so the summary can tell "failed" from "did not run".
+#
+# Targets: kernel, qemu-modules, initramfs, qemu-guests, qemu-test, run,
+# qemu-break.
+
+QEMU_STAGES := qemu-vtd qemu-amd
+
+QT        := $(TOP)/qemu-tests
+KOBJ      := $(B)/x86_64
+BZIMAGE   := $(KOBJ)/arch/x86/boot/bzImage
+KMAKE_X86  = $(MAKE) -C $(KSRC) O=$(KOBJ) ARCH=x86_64 $(KMAKE_CC)
+QMOD      := $(B)/qemu-modules
+INITRAMFS := $(B)/qemu-initramfs.cpio.gz
+# Out-of-tree test modules: one folder each under qemu-tests/, holding a
+# Kbuild file and its sources.  Add a folder here to add a module.
+QEMU_MODULE_DIRS := edu
+# Guest test programs (static executables) copied into the initramfs and
+# run after the modules, in name order; none yet.
+QEMU_PROGRAMS ?=
+# Boot+test budget per guest (seconds of wall time).
+QEMU_TIMEOUT ?= 300
+
+.PHONY: qemu-modules initramfs qemu-guests qemu-break
+
+kernel: tree
+	@mkdir -p $(KOBJ)
+	@$(KLOCK) $(QT)/kconfig.sh $(KSRC) $(KOBJ) $(QT)/x86_64.config -- $(KMAKE_X86)
+	@echo "kernel: building $(BZIMAGE) (waits for the build lock)"
+	@$(KLOCK) $(KMAKE_X86) -s -j$(JOBS)
+	@echo "kernel: $(BZIMAGE) ready"
+
+qemu-modules: kernel
+	@mkdir -p $(QMOD)
+	@set -e; for d in $(QEMU_MODULE_DIRS); do \
+		mkdir -p $(QMOD)/$$d; \
+		find $(QMOD)/$$d -maxdepth 1 -type l ! -exec test -e {} \; -delete; \
+		for f in $(QT)/$$d/Kbuild $(QT)/$$d/*.c $(QT)/$$d/*.h; do \
+			[ -e "$$f" ] && ln -sfn "$$f" $(QMOD)/$$d/; \
+		done; \
+		$(KLOCK) $(KMAKE_X86) -s -j$(JOBS) W=1 M=$(QMOD)/$$d modules; \
+	done
+
+initramfs: qemu-modules
+	@$(QT)/mkinitramfs.sh $(INITRAMFS) $(QT)/plan $(KOBJ)/usr/gen_init_cpio \
+		$(foreach d,$(QEMU_MODULE_DIRS),$(QMOD)/$(d)/*.ko) $(QEMU_PROGRAMS)
+
+# One guest per vIOMMU: log in $(B)/qemu-<vtd|amd>.log, TAP in $(RESULTS).
+qemu_guest = $(QT)/run-qemu.sh run $(1) $(BZIMAGE) $(INITRAMFS) \
+	$(B)/qemu-$(1).log $(RESULTS)/qemu-$(1).tap qemu-$(1) $(QEMU_TIMEOUT)
+
+# Build, then boot both guests.  A guest that cannot be prepared still
+# leaves a failing TAP line per stage.
+qemu-guests: tree
+	@mkdir -p $(RESULTS)
+	@if $(MAKE) -s initramfs; then \
+		$(call qemu_guest,vtd); \
+		$(call qemu_guest,amd); \
+	else \
+		for s in $(QEMU_STAGES); do \
+			echo "not ok - $$s: guest kernel, modules or initramfs failed to build" \
+				> $(RESULTS)/$$s.tap; \
+		done; \
+	fi; true
+
+qemu-test: qemu-guests
+	@cat $(foreach s,$(QEMU_STAGES),$(RESULTS)/$(s).tap)
+	@! grep -qh '^not ok' $(foreach s,$(QEMU_STAGES),$(RESULTS)/$(s).tap)
+
+# Both guests, then what they did in words, then one verdict per vIOMMU.
+run: qemu-guests
+	@for i in vtd amd; do \
+		$(QT)/run-qemu.sh report $$i $(B)/qemu-$$i.log \
+			$(RESULTS)/qemu-$$i.tap qemu-$$i; \
+	done
+	@$(QT)/run-qemu.sh verdict $(RESULTS) $(QEMU_STAGES)
+
+# The negative control on its own, for a human to watch: only the
+# break_mapping run of the plan, on VT-d.  Its results go to $(B)/, not to
+# $(RESULTS), because failing is what it is for.
+qemu-break: initramfs
+	-@$(QT)/run-qemu.sh run vtd $(BZIMAGE) $(INITRAMFS) $(B)/qemu-break.log \
+		$(B)/qemu-break.tap qemu-break $(QEMU_TIMEOUT) gpt.only=break
+	@sed -e 's/\r$$//' -e 's/^\[ *[0-9.]*\] //' $(B)/qemu-break.log | \
+		sed -n '/^# Subtest: gpt_edu_smoke/,/^# gpt_edu_smoke.*total:/p' | \
+		grep -v '^# map IOVA\|^# break_mapping: IOVA'
+	@cat $(B)/qemu-break.tap

@@ -1,0 +1,326 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot one QEMU test guest and turn its console log into TAP, or explain a
+# log that was already taken.
+#
+#   run-qemu.sh run    vtd|amd KERNEL INITRD LOG TAP STAGE TIMEOUT [APPEND]
+#   run-qemu.sh report vtd|amd LOG TAP STAGE
+#   run-qemu.sh verdict RESULTS STAGE...
+#
+# Why the runner is strict: a guest test "passes" far too easily.  The vIOMMU
+# may not have come up (then edu does DMA on physical addresses and the
+# module cannot attach), the guest may hang or crash half way, a test may
+# pass while lockdep or KASAN complained on the side, and a write the IOMMU
+# blocked is invisible to edu.  So besides the KTAP results the runner also
+# checks, each as a TAP line of its own: that the guest reached the end of
+# its plan, that the right IOMMU initialised, that the console holds no
+# kernel splat, that on VT-d every access the module expected to be blocked
+# shows up in the DMAR fault log (and nothing else does), and that the
+# break_mapping negative control did fail.
+#
+# Why these QEMU options: q35 is the only machine with a VT-d/AMD-Vi model;
+# aw-bits=48 because VT-d defaults to 39 address bits; intremap needs the
+# split irqchip; edu's default 28-bit dma_mask silently truncates IOVAs; and
+# edu finishes every transfer on a 100 ms virtual timer, which
+# "-icount shift=0,sleep=off" skips instead of sleeping through.
+set -uo pipefail
+
+die() {
+	echo "run-qemu: $*" >&2
+	exit 2
+}
+
+iommu_title() {
+	case "$1" in
+	vtd) echo "Intel VT-d" ;;
+	amd) echo "AMD-Vi" ;;
+	*) die "unknown vIOMMU '$1' (vtd or amd)" ;;
+	esac
+}
+
+# The console log with printk timestamps and carriage returns removed.
+clean_log() {
+	sed -e 's/\r$//' -e 's/^\[ *[0-9]*\.[0-9]*\] //' "$1"
+}
+
+# Kernel splats: anything here fails the guest even if every test passed.
+SPLAT_RE='Oops|BUG:|WARNING:|KASAN|UBSAN|general protection fault|kernel BUG|'
+SPLAT_RE+='possible circular locking|inconsistent lock state|possible recursive locking|'
+SPLAT_RE+='DEBUG_LOCKS_WARN_ON|lockdep is turned off|suspicious RCU usage|'
+SPLAT_RE+='scheduling while atomic|sleeping function called from invalid context|'
+SPLAT_RE+='self-detected stall|detected stalls|RCU stall|hung_task|blocked for more than|'
+SPLAT_RE+='list_add corruption|list_del corruption|Kernel panic|Call Trace:'
+
+# ---- TAP from a log --------------------------------------------------------
+#
+# KTAP suites start with a top-level "# Subtest: NAME" line; their top-level
+# "ok N" / "not ok N" lines are the results (indented lines belong to nested
+# KUnit suites and are not ours).  A suite carrying a "# negative-control:"
+# line is expected to fail and is reported as a single line.
+parse_log() {
+	local iommu=$1 log=$2 stage=$3
+	clean_log "$log" | awk -v stage="$stage" -v iommu="$iommu" '
+	function close_suite() {
+		if (suite == "")
+			return
+		if (neg) {
+			if (nfail > 0 && nres == plan)
+				printf "ok - %s: %s: negative control failed as intended (%d of %d tests not ok)\n", stage, suite, nfail, plan
+			else if (nres != plan)
+				printf "not ok - %s: %s: negative control stopped after %d of %d results\n", stage, suite, nres, plan
+			else
+				printf "not ok - %s: %s: negative control passed: the checks cannot see a wrong mapping\n", stage, suite
+		} else {
+			printf "%s", out
+			if (plan < 0)
+				printf "not ok - %s: %s: no test plan (1..N) printed\n", stage, suite
+			else if (nres != plan)
+				printf "not ok - %s: %s: %d of %d results, the suite stopped early\n", stage, suite, nres, plan
+		}
+		suite = ""
+	}
+	/^# Subtest: / {
+		close_suite()
+		suite = $3; plan = -1; nres = 0; nfail = 0; neg = 0; out = ""
+		nsuites++
+		next
+	}
+	suite != "" && /^KTAP version/ { close_suite(); next }
+	suite != "" && /^# negative-control:/ { neg = 1; next }
+	suite != "" && plan < 0 && /^1\.\.[0-9]+/ { plan = substr($1, 4) + 0; next }
+	suite != "" && /^(not )?ok [0-9]+ / {
+		line = $0
+		bad = (line ~ /^not ok/)
+		sub(/^(not )?ok [0-9]+ /, "", line)
+		name = line; sub(/ #.*/, "", name)
+		why = ""
+		if (line ~ / # /) { why = line; sub(/^[^#]* # /, "", why) }
+		nres++
+		if (why ~ /^SKIP/) {
+			out = out sprintf("ok - %s: %s: %s # %s\n", stage, suite, name, why)
+		} else if (bad) {
+			nfail++
+			out = out sprintf("not ok - %s: %s: %s%s\n", stage, suite, name, why == "" ? "" : " (" why ")")
+		} else {
+			out = out sprintf("ok - %s: %s: %s\n", stage, suite, name)
+		}
+		next
+	}
+	/^gpt-init: (not )?ok / {
+		line = $0; sub(/^gpt-init: /, "", line)
+		bad = (line ~ /^not ok/); sub(/^(not )?ok /, "", line)
+		printf "%s - %s: init: %s\n", bad ? "not ok" : "ok", stage, line
+		next
+	}
+	/^gpt-init: done/ { done = 1 }
+	END {
+		close_suite()
+		if (nsuites == 0)
+			printf "not ok - %s: no KTAP suite in the console log\n", stage
+		if (!done)
+			printf "not ok - %s: guest did not reach the end of its test plan\n", stage
+	}'
+}
+
+# Did the vIOMMU come up, and is edu behind it?
+check_iommu() {
+	local iommu=$1 log=$2 stage=$3 want have
+	case "$iommu" in
+	vtd) want='DMAR: Intel\(R\) Virtualization Technology for Directed I/O' ;;
+	amd) want='AMD-Vi: (Interrupt remapping enabled|Found IOMMU)' ;;
+	esac
+	have=$(clean_log "$log" | grep -E '^# iommu: ' | head -n1)
+	if ! clean_log "$log" | grep -qE "$want"; then
+		echo "not ok - $stage: $(iommu_title "$iommu") initialised in the guest (no '$want' in the log)"
+	elif [ "$iommu" = vtd ] && ! grep -q '^# iommu: dmar' <<< "$have"; then
+		echo "not ok - $stage: edu is behind the VT-d unit (${have:-no iommu line})"
+	elif [ "$iommu" = amd ] && ! grep -q '^# iommu: ivhd' <<< "$have"; then
+		echo "not ok - $stage: edu is behind the AMD-Vi unit (${have:-no iommu line})"
+	else
+		echo "ok - $stage: $(iommu_title "$iommu") initialised, edu behind ${have#\# iommu: }"
+	fi
+}
+
+check_splat() {
+	local log=$1 stage=$2 first n
+	n=$(clean_log "$log" | grep -cE "$SPLAT_RE")
+	if [ "$n" -eq 0 ]; then
+		echo "ok - $stage: no kernel splat (oops, BUG, WARNING, KASAN, lockdep, RCU stall, panic)"
+	else
+		first=$(clean_log "$log" | grep -m1 -E "$SPLAT_RE")
+		echo "not ok - $stage: kernel splat in the console log ($n lines, first: $first)"
+	fi
+}
+
+# "read 0x310000" / "write 0x300000", one line per access, sorted.
+expected_faults() {
+	clean_log "$1" | sed -n 's/^# expect-fault: \(read\|write\) \(0x[0-9a-f]*\)$/\1 \2/p' | sort
+}
+
+logged_faults() {
+	clean_log "$1" |
+		sed -n 's/^DMAR: \[DMA \(Read\|Write\).* fault addr \(0x[0-9a-f]*\).*/\1 \2/p' |
+		tr 'RW' 'rw' | sort
+}
+
+# On VT-d every blocked access is logged as a DMAR fault: match them up.
+# (QEMU 7.2's AMD-Vi logs nothing for a missing PTE, so there the data
+# checks of the tests are all there is.)
+check_faults() {
+	local iommu=$1 log=$2 stage=$3 want got
+	[ "$iommu" = vtd ] || return 0
+	want=$(expected_faults "$log")
+	got=$(logged_faults "$log")
+	if [ "$want" = "$got" ]; then
+		echo "ok - $stage: DMAR fault log matches the blocked accesses ($(grep -c . <<< "$want") faults)"
+	else
+		echo "not ok - $stage: DMAR fault log differs from the blocked accesses:" \
+			"expected [$(tr '\n' ',' <<< "$want")] logged [$(tr '\n' ',' <<< "$got")]"
+	fi
+}
+
+do_run() {
+	local iommu=$1 kernel=$2 initrd=$3 log=$4 tap=$5 stage=$6 limit=$7
+	local append=${8:-} dev cmd start rc secs
+
+	iommu_title "$iommu" >/dev/null
+	mkdir -p "$(dirname "$log")" "$(dirname "$tap")"
+	: > "$tap"
+	if [ ! -f "$kernel" ] || [ ! -f "$initrd" ]; then
+		echo "not ok - $stage: kernel or initramfs missing ($kernel, $initrd)" > "$tap"
+		return 1
+	fi
+	case "$iommu" in
+	vtd) dev=intel-iommu,aw-bits=48,intremap=on
+	     append="intel_iommu=on $append" ;;
+	amd) dev=amd-iommu,intremap=on ;;
+	esac
+	# shellcheck disable=SC2054 # commas belong to QEMU option values
+	cmd=(qemu-system-x86_64 -machine q35,kernel-irqchip=split -accel tcg
+	     -m 1G -smp 2 -icount shift=0,sleep=off
+	     -nodefaults -display none -serial stdio -monitor none -no-reboot
+	     -device "$dev" -device edu,dma_mask=0xffffffffffffffff
+	     -kernel "$kernel" -initrd "$initrd"
+	     -append "console=ttyS0 panic=-1 log_buf_len=1M $append")
+
+	echo "$stage: booting the $(iommu_title "$iommu") guest (log: $log)"
+	start=$(date +%s.%N)
+	timeout -k 10 "$limit" "${cmd[@]}" < /dev/null > "$log" 2>&1
+	rc=$?
+	secs=$(echo "$(date +%s.%N) - $start" | bc)
+	printf 'run-qemu: %s exited %d after %.1f s\n' "${cmd[0]}" "$rc" "$secs" >> "$log"
+	printf '%s: guest ran %.1f s (wall), QEMU exit status %d\n' "$stage" "$secs" "$rc"
+
+	{
+		if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+			echo "not ok - $stage: guest timed out after $limit s"
+		elif [ "$rc" -ne 0 ]; then
+			echo "not ok - $stage: QEMU exited with status $rc ($(grep -m1 -i 'qemu-system\|error' "$log"))"
+		fi
+		check_iommu "$iommu" "$log" "$stage"
+		parse_log "$iommu" "$log" "$stage"
+		check_faults "$iommu" "$log" "$stage"
+		check_splat "$log" "$stage"
+	} > "$tap"
+	! grep -q '^not ok' "$tap"
+}
+
+# ---- the human-readable report ---------------------------------------------
+do_report() {
+	local iommu=$1 log=$2 tap=$3 stage=$4 pass fail skip
+	[ -f "$log" ] || die "$log missing: run the guest first"
+	echo
+	echo "===== $stage: QEMU q35 with $(iommu_title "$iommu") + edu ====="
+	clean_log "$log" | awk '
+	/^# Subtest: / { suite = $3; neg = 0; next }
+	/^# negative-control:/ {
+		neg = 1
+		print ""; print "Negative control (" suite "):"
+		print "  " substr($0, 21)
+		next
+	}
+	neg && /^(not )?ok [0-9]+ / { print "  " $0; next }
+	neg { next }
+	/^# iommu: / { print "IOMMU: " substr($0, 10); next }
+	/^# reserved IOVA / { print "  " substr($0, 3); next }
+	/^# all .* test IOVA/ { print "  " substr($0, 3); next }
+	/^# map IOVA / {
+		if (!maps++) print "Mapped (IOVA -> physical page):"
+		print "  " substr($0, 7); next
+	}
+	/^# dma: / { if (!dmas++) print "DMA through the IOMMU:"; print "  " substr($0, 8); next }
+	/^# unmap: / { print "After unmap: " substr($0, 10); next }
+	/^# read-only: / { print "Read-only: " substr($0, 14); next }
+	/^# detached/ { print "Teardown: " substr($0, 3); next }
+	/^not ok [0-9]+ / { print "FAILED: " $0; next }
+	'
+	case "$iommu" in
+	vtd)
+		echo "DMAR fault log (blocked device accesses, as the guest logged them):"
+		clean_log "$log" | grep '^DMAR: \[DMA' | sed 's/^/  /'
+		;;
+	amd)
+		echo "AMD-Vi event log: $(clean_log "$log" | grep -c 'IO_PAGE_FAULT') IO_PAGE_FAULT events" \
+			"(QEMU 7.2 logs none for a missing PTE; the byte checks above decide)"
+		;;
+	esac
+	grep -h '^run-qemu: ' "$log" | sed 's/^run-qemu: /Guest boot + tests: /'
+	if [ ! -s "$tap" ]; then
+		echo "Verdict: no results ($tap missing)"
+		return 1
+	fi
+	pass=$(grep -c '^ok' "$tap")
+	skip=$(grep -c '# SKIP' "$tap")
+	fail=$(grep -c '^not ok' "$tap")
+	grep '^not ok' "$tap" | sed 's/^/  /'
+	echo "Checks: $pass ok ($skip skipped), $fail not ok"
+}
+
+do_verdict() {
+	local results=$1 s tap bad=0 pass fail
+	shift
+	echo
+	for s in "$@"; do
+		tap=$results/$s.tap
+		if [ ! -s "$tap" ]; then
+			echo "VERDICT $s: FAIL (no results)"
+			bad=1
+			continue
+		fi
+		pass=$(grep -c '^ok' "$tap")
+		fail=$(grep -c '^not ok' "$tap")
+		case "$s" in
+		*vtd*) t="Intel VT-d" ;;
+		*amd*) t="AMD-Vi" ;;
+		*) t=$s ;;
+		esac
+		if [ "$fail" -eq 0 ]; then
+			echo "VERDICT $s ($t): PASS - $pass checks ok"
+		else
+			echo "VERDICT $s ($t): FAIL - $fail of $((pass + fail)) checks not ok"
+			bad=1
+		fi
+	done
+	return "$bad"
+}
+
+mode=${1:-}
+shift || true
+case "$mode" in
+run)
+	[ $# -ge 7 ] || die "usage: run vtd|amd KERNEL INITRD LOG TAP STAGE TIMEOUT [APPEND]"
+	do_run "$@"
+	;;
+report)
+	[ $# -eq 4 ] || die "usage: report vtd|amd LOG TAP STAGE"
+	do_report "$@"
+	;;
+verdict)
+	[ $# -ge 2 ] || die "usage: verdict RESULTS STAGE..."
+	do_verdict "$@"
+	;;
+*)
+	die "usage: run-qemu.sh run|report|verdict ..."
+	;;
+esac

@@ -1,0 +1,63 @@
+#!/bin/bash
+# Prepare the kernel source tree under build/linux:
+#  - unpack Debian's linux-source-6.12 once (the pristine tarball is never
+#    edited),
+#  - link the project's files into it, so editing a repo file makes the next
+#    kernel build incremental,
+#  - apply the project's patch files idempotently; a patch that neither
+#    applies nor is already applied stops the build with a clear message.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+ksrc=$top/build/linux
+tarball=/usr/src/linux-source-6.12.tar.xz
+made_against=6.12.117
+
+if [ ! -f "$ksrc/Makefile" ]; then
+	[ -f "$tarball" ] || { echo "prepare-tree: $tarball missing (run tools/kbuild/deps.sh)" >&2; exit 1; }
+	echo "prepare-tree: unpacking $(basename "$tarball")"
+	rm -rf "$top/build/linux.tmp"
+	mkdir -p "$top/build/linux.tmp"
+	tar -xJf "$tarball" -C "$top/build/linux.tmp"
+	mv "$top/build/linux.tmp/linux-source-6.12" "$ksrc"
+	rmdir "$top/build/linux.tmp"
+fi
+
+have=$(make -s -C "$ksrc" kernelversion 2>/dev/null || echo unknown)
+if [ "$have" != "$made_against" ]; then
+	echo "prepare-tree: note: kernel source is $have, patches were made against $made_against" >&2
+fi
+
+# Project files: lib-gpt and its KUnit suites become lib/gpt/, public
+# headers go next to the kernel's own.
+mkdir -p "$ksrc/lib/gpt"
+find "$ksrc/lib/gpt" -maxdepth 1 -type l ! -exec test -e {} \; -delete
+for f in "$top"/lib-gpt/* "$top"/kunit/*.c "$top"/kunit/*.h; do
+	[ -e "$f" ] || continue
+	ln -sfn "$f" "$ksrc/lib/gpt/$(basename "$f")"
+done
+for f in "$top"/include/linux/*.h; do
+	[ -e "$f" ] || continue
+	ln -sfn "$f" "$ksrc/include/linux/$(basename "$f")"
+done
+if [ -d "$top/drivers-iommu/src" ]; then
+	mkdir -p "$ksrc/drivers/iommu/gpt"
+	for f in "$top"/drivers-iommu/src/*; do
+		ln -sfn "$f" "$ksrc/drivers/iommu/gpt/$(basename "$f")"
+	done
+fi
+
+for p in "$top"/drivers-iommu/patches/*.patch; do
+	[ -e "$p" ] || continue
+	name=$(basename "$p")
+	if patch -d "$ksrc" -p1 -R --dry-run -s -f < "$p" >/dev/null 2>&1; then
+		continue
+	fi
+	if ! patch -d "$ksrc" -p1 --dry-run -s -f < "$p" >/dev/null 2>&1; then
+		echo "prepare-tree: ERROR: $name does not apply to Linux $have" >&2
+		echo "prepare-tree: it was made against $made_against; refresh it" >&2
+		exit 1
+	fi
+	echo "prepare-tree: applying $name"
+	patch -d "$ksrc" -p1 -s -f < "$p"
+done

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A userspace KUnit: the subset of <kunit/test.h> the gpt suites use, so
+ * the very same test file runs under kunit.py and as a plain program that
+ * prints KTAP.  An ASSERT failure ends the case with longjmp, as the
+ * kernel's ends the case's kthread.
+ */
+#ifndef _GPT_SHIM_KUNIT_TEST_H
+#define _GPT_SHIM_KUNIT_TEST_H
+
+#include <setjmp.h>
+#include <inttypes.h>
+#include "../shim.h"
+
+struct kunit {
+	const char *name;
+	void *priv;
+	bool failed;
+	bool skipped;
+	jmp_buf abort;
+};
+
+struct kunit_case {
+	void (*run_case)(struct kunit *test);
+	const char *name;
+};
+
+struct kunit_suite {
+	const char name[256];
+	int (*init)(struct kunit *test);
+	void (*exit)(struct kunit *test);
+	struct kunit_case *test_cases;
+};
+
+#define KUNIT_CASE(f)		{ .run_case = f, .name = #f }
+#define KUNIT_CASE_SLOW(f)	KUNIT_CASE(f)
+
+void kunit_shim_register(struct kunit_suite **suites, int n);
+void kunit_shim_fail(struct kunit *test, const char *file, int line,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#define kunit_test_suites(...)						\
+	static struct kunit_suite *__kunit_suites[] = { __VA_ARGS__ };	\
+	static void __attribute__((constructor)) __kunit_register(void)	\
+	{								\
+		kunit_shim_register(__kunit_suites,			\
+				    ARRAY_SIZE(__kunit_suites));	\
+	}
+
+#define kunit_info(test, fmt, ...)	printf("    # " fmt, ##__VA_ARGS__)
+#define kunit_skip(test, fmt, ...)					\
+	do {								\
+		(test)->skipped = true;					\
+		printf("    # SKIP " fmt "\n", ##__VA_ARGS__);		\
+		longjmp((test)->abort, 1);				\
+	} while (0)
+
+#define __KUNIT_CHECK(test, abort_, cond, fmt, ...)			\
+	do {								\
+		if (!(cond)) {						\
+			kunit_shim_fail(test, __FILE__, __LINE__, fmt,	\
+					##__VA_ARGS__);			\
+			if (abort_)					\
+				longjmp((test)->abort, 1);		\
+		}							\
+	} while (0)
+
+#define __KUNIT_BINOP(test, abort_, a, op, b)				\
+	do {								\
+		long long __a = (long long)(a), __b = (long long)(b);	\
+		__KUNIT_CHECK(test, abort_, __a op __b,			\
+			      "%s %s %s: 0x%llx vs 0x%llx", #a, #op, #b,\
+			      __a, __b);				\
+	} while (0)
+
+#define KUNIT_EXPECT_EQ(t, a, b)	__KUNIT_BINOP(t, 0, a, ==, b)
+#define KUNIT_EXPECT_NE(t, a, b)	__KUNIT_BINOP(t, 0, a, !=, b)
+#define KUNIT_EXPECT_LE(t, a, b)	__KUNIT_BINOP(t, 0, a, <=, b)
+#define KUNIT_EXPECT_LT(t, a, b)	__KUNIT_BINOP(t, 0, a, <, b)
+#define KUNIT_EXPECT_GE(t, a, b)	__KUNIT_BINOP(t, 0, a, >=, b)
+#define KUNIT_EXPECT_GT(t, a, b)	__KUNIT_BINOP(t, 0, a, >, b)
+#define KUNIT_ASSERT_EQ(t, a, b)	__KUNIT_BINOP(t, 1, a, ==, b)
+#define KUNIT_ASSERT_NE(t, a, b)	__KUNIT_BINOP(t, 1, a, !=, b)
+#define KUNIT_ASSERT_LE(t, a, b)	__KUNIT_BINOP(t, 1, a, <=, b)
+#define KUNIT_ASSERT_GE(t, a, b)	__KUNIT_BINOP(t, 1, a, >=, b)
+#define KUNIT_EXPECT_TRUE(t, c)		__KUNIT_CHECK(t, 0, c, "%s", #c)
+#define KUNIT_EXPECT_FALSE(t, c)	__KUNIT_CHECK(t, 0, !(c), "!(%s)", #c)
+#define KUNIT_ASSERT_TRUE(t, c)		__KUNIT_CHECK(t, 1, c, "%s", #c)
+#define KUNIT_ASSERT_FALSE(t, c)	__KUNIT_CHECK(t, 1, !(c), "!(%s)", #c)
+#define KUNIT_ASSERT_NOT_NULL(t, p)	__KUNIT_CHECK(t, 1, (p) != NULL, "%s != NULL", #p)
+#define KUNIT_EXPECT_EQ_MSG(t, a, b, fmt, ...) \
+	__KUNIT_CHECK(t, 0, (a) == (b), fmt, ##__VA_ARGS__)
+#define KUNIT_ASSERT_EQ_MSG(t, a, b, fmt, ...) \
+	__KUNIT_CHECK(t, 1, (a) == (b), fmt, ##__VA_ARGS__)
+#define KUNIT_EXPECT_TRUE_MSG(t, c, fmt, ...) \
+	__KUNIT_CHECK(t, 0, c, fmt, ##__VA_ARGS__)
+#define KUNIT_ASSERT_TRUE_MSG(t, c, fmt, ...) \
+	__KUNIT_CHECK(t, 1, c, fmt, ##__VA_ARGS__)
+#define KUNIT_FAIL(t, fmt, ...)		__KUNIT_CHECK(t, 0, 0, fmt, ##__VA_ARGS__)
+
+#endif /* _GPT_SHIM_KUNIT_TEST_H */

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Userspace stand-ins for the kernel services lib-gpt uses: page
+ * allocation (with failure injection and a live-page count for leak
+ * checks) and RCU.
+ *
+ * The RCU is deliberately simple but real: every reader thread owns a
+ * counter that is odd inside a read-side critical section, and a grace
+ * period waits until each counter seen odd has moved on.  Built from C11
+ * atomics so that ThreadSanitizer sees the ordering.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include "shim.h"
+
+__thread long shim_fail_countdown;
+long shim_pages_live;
+
+struct shim_page {
+	char data[PAGE_SIZE];
+	struct page page;
+};
+
+static bool shim_should_fail(void)
+{
+	if (shim_fail_countdown <= 0)
+		return false;
+	return --shim_fail_countdown == 0;
+}
+
+struct page *alloc_page(gfp_t gfp)
+{
+	struct shim_page *p;
+
+	if (shim_should_fail())
+		return NULL;
+	if (posix_memalign((void **)&p, PAGE_SIZE, sizeof(*p)))
+		return NULL;
+	memset(p->data, 0, PAGE_SIZE);
+	__atomic_fetch_add(&shim_pages_live, 1, __ATOMIC_RELAXED);
+	return &p->page;
+}
+
+void *page_address(struct page *page)
+{
+	return container_of(page, struct shim_page, page)->data;
+}
+
+struct page *virt_to_page(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr & ~(PAGE_SIZE - 1);
+
+	return &((struct shim_page *)a)->page;
+}
+
+void __free_page(struct page *page)
+{
+	__atomic_fetch_sub(&shim_pages_live, 1, __ATOMIC_RELAXED);
+	free(container_of(page, struct shim_page, page));
+}
+
+void free_page(unsigned long addr)
+{
+	__free_page(virt_to_page((void *)addr));
+}
+
+void *kmalloc(size_t size, gfp_t gfp)
+{
+	if (shim_should_fail())
+		return NULL;
+	return malloc(size);
+}
+
+void *kzalloc(size_t size, gfp_t gfp)
+{
+	return kcalloc(1, size, gfp);
+}
+
+void *kcalloc(size_t n, size_t size, gfp_t gfp)
+{
+	if (shim_should_fail())
+		return NULL;
+	return calloc(n, size);
+}
+
+void kfree(const void *p)
+{
+	free((void *)p);
+}
+
+/* ---- RCU ------------------------------------------------------------------ */
+#define RCU_SLOTS 1024
+
+static u64 rcu_slot[RCU_SLOTS];
+static unsigned int rcu_nr_slots;
+static __thread int rcu_my_slot = -1;
+static __thread int rcu_nesting;
+
+void rcu_read_lock(void)
+{
+	if (rcu_my_slot < 0) {
+		rcu_my_slot = __atomic_fetch_add(&rcu_nr_slots, 1, __ATOMIC_SEQ_CST);
+		assert(rcu_my_slot < RCU_SLOTS);
+	}
+	if (rcu_nesting++ == 0)
+		__atomic_fetch_add(&rcu_slot[rcu_my_slot], 1, __ATOMIC_SEQ_CST);
+}
+
+void rcu_read_unlock(void)
+{
+	if (--rcu_nesting == 0)
+		__atomic_fetch_add(&rcu_slot[rcu_my_slot], 1, __ATOMIC_SEQ_CST);
+}
+
+void synchronize_rcu(void)
+{
+	unsigned int n = __atomic_load_n(&rcu_nr_slots, __ATOMIC_SEQ_CST);
+	unsigned int i;
+
+	for (i = 0; i < n && i < RCU_SLOTS; i++) {
+		u64 seen = __atomic_load_n(&rcu_slot[i], __ATOMIC_SEQ_CST);
+
+		if (!(seen & 1))
+			continue;
+		while (__atomic_load_n(&rcu_slot[i], __ATOMIC_SEQ_CST) == seen)
+			sched_yield();
+	}
+}
+
+static pthread_mutex_t rcu_cb_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rcu_head *rcu_cb_list;
+static unsigned long rcu_cb_count;
+
+static void rcu_run(struct rcu_head *list)
+{
+	synchronize_rcu();
+	while (list) {
+		struct rcu_head *next = list->next;
+
+		list->func(list);
+		list = next;
+	}
+}
+
+void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head))
+{
+	struct rcu_head *batch = NULL;
+
+	head->func = func;
+	pthread_mutex_lock(&rcu_cb_lock);
+	head->next = rcu_cb_list;
+	rcu_cb_list = head;
+	if (++rcu_cb_count >= 4096) {
+		batch = rcu_cb_list;
+		rcu_cb_list = NULL;
+		rcu_cb_count = 0;
+	}
+	pthread_mutex_unlock(&rcu_cb_lock);
+	if (batch)
+		rcu_run(batch);
+}
+
+void rcu_barrier(void)
+{
+	struct rcu_head *batch;
+
+	pthread_mutex_lock(&rcu_cb_lock);
+	batch = rcu_cb_list;
+	rcu_cb_list = NULL;
+	rcu_cb_count = 0;
+	pthread_mutex_unlock(&rcu_cb_lock);
+	rcu_run(batch);
+}

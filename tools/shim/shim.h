@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Just enough of the kernel's API for lib-gpt's .c files, and the KUnit
+ * suites, to compile unmodified in userspace: types, READ_ONCE and the
+ * atomics (as C11 builtins, so ThreadSanitizer understands them), pages
+ * with failure injection, and a small RCU whose grace periods really wait
+ * for readers.
+ */
+#ifndef _GPT_SHIM_H
+#define _GPT_SHIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <assert.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int64_t s64;
+typedef int32_t s32;
+typedef u64 phys_addr_t;
+typedef unsigned int gfp_t;
+
+#define BITS_PER_LONG		64
+#define U64_MAX			UINT64_MAX
+#define BIT(n)			(1UL << (n))
+#define BIT_ULL(n)		(1ULL << (n))
+#define GENMASK_ULL(h, l)	((~0ULL << (l)) & (~0ULL >> (63 - (h))))
+#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
+#define IS_ALIGNED(x, a)	(((x) & ((typeof(x))(a) - 1)) == 0)
+#define ALIGN(x, a)		(((x) + (a) - 1) & ~((typeof(x))(a) - 1))
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define min(a, b)		((a) < (b) ? (a) : (b))
+#define max(a, b)		((a) > (b) ? (a) : (b))
+#define min_t(t, a, b)		min((t)(a), (t)(b))
+#define max_t(t, a, b)		max((t)(a), (t)(b))
+#define likely(x)		__builtin_expect(!!(x), 1)
+#define unlikely(x)		__builtin_expect(!!(x), 0)
+#define __stringify_1(x)	#x
+#define __stringify(x)		__stringify_1(x)
+#define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
+#undef static_assert
+#define static_assert(e)	_Static_assert(e, #e)
+#define EXPORT_SYMBOL_GPL(s)
+#define EXPORT_SYMBOL(s)
+#define MODULE_DESCRIPTION(s)
+#define MODULE_LICENSE(s)
+#define MODULE_AUTHOR(s)
+#define __maybe_unused		__attribute__((unused))
+#define __always_unused		__attribute__((unused))
+#define WARN_ON(c)		({ bool __c = !!(c); if (__c) fprintf(stderr, "WARN_ON %s:%d\n", __FILE__, __LINE__); __c; })
+#define BUG_ON(c)		assert(!(c))
+#define pr_info(...)		printf(__VA_ARGS__)
+#define pr_err(...)		fprintf(stderr, __VA_ARGS__)
+
+static inline unsigned long __ffs(unsigned long x) { return __builtin_ctzl(x); }
+static inline int ilog2(u64 x) { return 63 - __builtin_clzll(x); }
+
+/* ---- memory ordering ------------------------------------------------- */
+/*
+ * The kernel orders a reader's loads through the address dependency on
+ * the entry it read; acquire is the C11 model of that.
+ */
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+#define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define xchg(p, v)		__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
+#define try_cmpxchg(p, oldp, new) \
+	__atomic_compare_exchange_n((p), (oldp), (new), false, \
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+#define try_cmpxchg64(p, oldp, new)	try_cmpxchg(p, oldp, new)
+
+typedef struct { long counter; } atomic_long_t;
+typedef struct { s64 counter; } atomic64_t;
+typedef struct { int counter; } atomic_t;
+#define atomic_long_read(a)	__atomic_load_n(&(a)->counter, __ATOMIC_RELAXED)
+#define atomic_long_set(a, v)	__atomic_store_n(&(a)->counter, (v), __ATOMIC_RELAXED)
+#define atomic_long_inc(a)	__atomic_fetch_add(&(a)->counter, 1, __ATOMIC_RELAXED)
+#define atomic_long_dec(a)	__atomic_fetch_sub(&(a)->counter, 1, __ATOMIC_RELAXED)
+#define atomic_read(a)		__atomic_load_n(&(a)->counter, __ATOMIC_SEQ_CST)
+#define atomic_set(a, v)	__atomic_store_n(&(a)->counter, (v), __ATOMIC_RELAXED)
+#define atomic_inc(a)		__atomic_fetch_add(&(a)->counter, 1, __ATOMIC_SEQ_CST)
+#define atomic_dec(a)		__atomic_fetch_sub(&(a)->counter, 1, __ATOMIC_SEQ_CST)
+#define atomic64_fetch_andnot(m, a) \
+	((u64)__atomic_fetch_and(&(a)->counter, ~(s64)(m), __ATOMIC_SEQ_CST))
+
+/* ---- lists ---------------------------------------------------------------- */
+struct list_head { struct list_head *next, *prev; };
+#define LIST_HEAD(n)		struct list_head n = { &(n), &(n) }
+static inline void INIT_LIST_HEAD(struct list_head *h) { h->next = h->prev = h; }
+static inline void list_add_tail(struct list_head *n, struct list_head *h)
+{
+	n->prev = h->prev; n->next = h; h->prev->next = n; h->prev = n;
+}
+static inline void list_del(struct list_head *n)
+{
+	n->prev->next = n->next; n->next->prev = n->prev;
+}
+static inline bool list_empty(const struct list_head *h) { return h->next == h; }
+#define list_entry(p, t, m)	container_of(p, t, m)
+#define list_for_each_entry_safe(pos, n, head, m) \
+	for (pos = list_entry((head)->next, typeof(*pos), m), \
+	     n = list_entry(pos->m.next, typeof(*pos), m); \
+	     &pos->m != (head); pos = n, n = list_entry(n->m.next, typeof(*n), m))
+
+/* ---- RCU -------------------------------------------------------------------- */
+struct rcu_head {
+	struct rcu_head *next;
+	void (*func)(struct rcu_head *head);
+};
+void rcu_read_lock(void);
+void rcu_read_unlock(void);
+void synchronize_rcu(void);
+void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
+void rcu_barrier(void);
+
+/* ---- pages -------------------------------------------------------------- */
+#define PAGE_SHIFT		12
+#define PAGE_SIZE		(1UL << PAGE_SHIFT)
+#define GFP_KERNEL		0x1u
+#define GFP_ATOMIC		0x2u
+#define GFP_NOWAIT		0x4u
+#define __GFP_ZERO		0x100u
+#define __GFP_NOWARN		0x200u
+
+/* The 4 KiB of data come first, so the page's address is the data's. */
+struct page {
+	struct list_head lru;
+	struct rcu_head rcu_head;
+};
+struct page *alloc_page(gfp_t gfp);
+void __free_page(struct page *page);
+void free_page(unsigned long addr);
+void *page_address(struct page *page);
+struct page *virt_to_page(const void *addr);
+static inline u64 virt_to_phys(const void *p) { return (u64)(uintptr_t)p; }
+static inline void *phys_to_virt(u64 pa) { return (void *)(uintptr_t)pa; }
+void *kmalloc(size_t size, gfp_t gfp);
+void *kzalloc(size_t size, gfp_t gfp);
+void *kcalloc(size_t n, size_t size, gfp_t gfp);
+void kfree(const void *p);
+#define kvcalloc kcalloc
+#define kvfree kfree
+
+/* Failure injection: fail the Nth allocation from now (0 = never). */
+extern __thread long shim_fail_countdown;
+extern long shim_pages_live;
+
+/* ---- random ---------------------------------------------------------------- */
+struct rnd_state { u64 s; };
+static inline void prandom_seed_state(struct rnd_state *st, u64 seed)
+{
+	st->s = seed ? seed : 0x9e3779b97f4a7c15ULL;
+}
+static inline u32 prandom_u32_state(struct rnd_state *st)
+{
+	/* xorshift64* */
+	st->s ^= st->s >> 12;
+	st->s ^= st->s << 25;
+	st->s ^= st->s >> 27;
+	return (u32)((st->s * 0x2545f4914f6cdd1dULL) >> 32);
+}
+
+#endif /* _GPT_SHIM_H */
