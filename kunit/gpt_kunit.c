@@ -897,6 +897,59 @@ static void gpt_test_concurrent(struct kunit *test)
 	kfree(c);
 }
 
+/*
+ * Fail each allocation of a map in turn: every failure returns -ENOMEM
+ * with the tree translating exactly as before, and nothing leaks.
+ */
+static void gpt_test_alloc_failures(struct kunit *test)
+{
+#ifdef __KERNEL__
+	kunit_skip(test, "allocation-failure injection runs in the userspace build");
+#else
+	const struct gpt_test_fmt *f = tfmt(test);
+	unsigned long n = 3 * 512 + 7, i;
+	unsigned long *pfns = kcalloc(n, sizeof(*pfns), GFP_KERNEL);
+	u64 iova = (1ULL << (min(f->va_bits, 57U) - 1)) - SZ_2M - 5 * SZ_4K;
+	long pages = shim_pages_live;
+	struct walk_count w;
+	struct gpt pt;
+	int nth, ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, pfns);
+	for (i = 0; i < n; i++)
+		pfns[i] = i % 5 ? GPT_PFN_VALID | GPT_PFN_WRITE | (0x100000 + i) : 0;
+	new_pt(test, &pt, 0);
+	/* Something already mapped nearby must survive every failure. */
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, 0x1000, SZ_4K, GPT_READ, GFP_KERNEL), 0);
+	for (nth = 1; ; nth++) {
+		shim_fail_countdown = nth;
+		ret = gpt_map_pfns(&pt, iova, pfns, n, GPT_READ | GPT_WRITE, GFP_KERNEL);
+		shim_fail_countdown = 0;
+		if (!ret)
+			break;
+		KUNIT_ASSERT_EQ(test, ret, -ENOMEM);
+		memset(&w, 0, sizeof(w));
+		w.ordered = true;
+		KUNIT_ASSERT_EQ(test, gpt_walk(&pt, iova - SZ_1G, 2 * SZ_1G + n * SZ_4K,
+					       count_leaf, &w), 0);
+		KUNIT_ASSERT_EQ_MSG(test, w.bytes, SZ_4K, "failure %d left %llu bytes",
+				    nth, (unsigned long long)w.bytes);
+	}
+	kunit_info(test, "%d allocation points failed one by one\n", nth - 1);
+	KUNIT_EXPECT_GE(test, nth, 3);
+	memset(&w, 0, sizeof(w));
+	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, iova + SZ_4K, (n - 1) * SZ_4K, count_leaf, &w), 0);
+	KUNIT_EXPECT_EQ(test, w.bytes, (n - 1 - n / 5) * SZ_4K);
+	KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova, SZ_4K), SZ_4K);
+	KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova + SZ_4K, (n - 1) * SZ_4K), w.bytes);
+	expect_only_top(test, &pt);
+	gpt_destroy(&pt);
+	rcu_barrier();
+	KUNIT_EXPECT_EQ(test, shim_pages_live, pages);
+	kfree(pfns);
+#endif
+}
+
 /* The sync hook sees every written entry, in few batched calls. */
 struct sync_log {
 	unsigned long calls;
@@ -943,6 +996,7 @@ static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_pfns),
 	KUNIT_CASE(gpt_test_dirty),
 	KUNIT_CASE(gpt_test_sync),
+	KUNIT_CASE(gpt_test_alloc_failures),
 	KUNIT_CASE_SLOW(gpt_test_random),
 	KUNIT_CASE_SLOW(gpt_test_concurrent),
 	{}
