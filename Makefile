@@ -46,11 +46,12 @@ KUNIT_PY := $(KSRC)/tools/testing/kunit/kunit.py
 kunit: tree
 	@mkdir -p $(RESULTS)
 	@$(TOP)/kunit/run-uml.sh $(KSRC) $(B)/uml $(TOP)/kunit/uml.kunitconfig \
-		$(RESULTS)/kunit.tap 'gpt*'
+		$(RESULTS)/kunit.tap 'gpt_*'
 
 kunit-bench: tree
-	@$(TOP)/kunit/run-uml.sh $(KSRC) $(B)/uml-bench \
-		$(TOP)/kunit/uml-bench.kunitconfig $(B)/kunit-bench.tap 'gpt_bench*'
+	@$(TOP)/kunit/run-uml.sh $(KSRC) $(B)/uml $(TOP)/kunit/uml.kunitconfig \
+		$(B)/kunit-bench.tap 'gptbench*'
+	@grep -h 'gptbench:' $(B)/uml.log | sed 's/^.*gptbench: /  /'
 
 # ---- QEMU guests (x86_64 kernel, initramfs, runner) -------------------------
 include $(TOP)/qemu-tests/qemu.mk

@@ -26,7 +26,7 @@ static unsigned long random_seed;
 module_param(random_seed, ulong, 0444);
 MODULE_PARM_DESC(random_seed, "seed of the random-operation case (0: random)");
 
-#define gpt_test_fail_after(n)	false
+#define gpt_test_fail_after(n)	((void)(n), false)
 #define gpt_test_fail_reset()	do { } while (0)
 
 static void *gpt_test_bigalloc(size_t size)
@@ -854,10 +854,10 @@ static void conc_reader(void *data)
 		unsigned int k;
 
 		for (k = 0; k < 256; k++) {
-			u64 iova = prandom_u32_state(&rs) & 1 ?
-				c->base + (prandom_u32_state(&rs) % (CONC_PAGES * CONC_THREADS)) * SZ_4K :
-				c->base + (4 + prandom_u32_state(&rs) % CONC_THREADS) * SZ_1G +
-				(prandom_u32_state(&rs) % 512) * SZ_4K;
+			u32 r = prandom_u32_state(&rs);
+			u64 iova = c->base + (r & 1 ?
+				(r >> 1) % (CONC_PAGES * CONC_THREADS) * SZ_4K :
+				(4 + (r >> 1) % CONC_THREADS) * SZ_1G + (r >> 8) % 512 * SZ_4K);
 
 			if (!gpt_lookup(&c->pt, iova, &leaf) &&
 			    leaf.pa + (iova - leaf.iova) != conc_pa(iova))
@@ -1005,7 +1005,7 @@ static struct kunit_case gpt_cases[] = {
 #define GPT_SUITE(fmtname, desc)					\
 static int gpt_init_##fmtname(struct kunit *test)			\
 {									\
-	test->priv = (void *)&desc;					\
+	test->priv = (void *)&(desc);					\
 	return 0;							\
 }									\
 static struct kunit_suite gpt_suite_##fmtname = {			\

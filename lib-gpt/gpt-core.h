@@ -144,20 +144,6 @@ static u64 PT(install_table)(struct pt_op *op, u64 *table, int i,
 
 enum pt_src_kind { PT_SRC_NONE, PT_SRC_LEAF, PT_SRC_MIXED };
 
-static inline unsigned int PT(pfn_prot)(const struct gpt_src *s, unsigned long v)
-{
-	unsigned int prot = s->prot & ~GPT_WRITE;
-
-	if (v & GPT_PFN_WRITE)
-		prot |= s->prot & GPT_WRITE;
-	return prot;
-}
-
-static inline bool PT(pfn_valid)(unsigned long v)
-{
-	return (v & (GPT_PFN_VALID | GPT_PFN_ERROR)) == GPT_PFN_VALID;
-}
-
 /*
  * What must happen to [@iova, @last], the part of the range that one entry
  * at @level covers: nothing to map (NONE), one leaf of the entry's size
@@ -184,9 +170,9 @@ static enum pt_src_kind PT(classify)(const struct gpt *pt,
 	p = s->pfns + ((iova - s->iova) >> GPT_PAGE_SHIFT);
 	n = ((last - iova) >> GPT_PAGE_SHIFT) + 1;
 	v = p[0];
-	if (!PT(pfn_valid)(v)) {
+	if (!gpt_pfn_ok(v)) {
 		for (k = 1; k < n; k++)
-			if (PT(pfn_valid)(p[k]))
+			if (gpt_pfn_ok(p[k]))
 				return PT_SRC_MIXED;
 		return PT_SRC_NONE;
 	}
@@ -194,13 +180,13 @@ static enum pt_src_kind PT(classify)(const struct gpt *pt,
 		return PT_SRC_MIXED;
 	pfn = v & ~GPT_PFN_FLAGS;
 	*pa = (u64)pfn << GPT_PAGE_SHIFT;
-	*prot = PT(pfn_prot)(s, v);
+	*prot = gpt_pfn_prot(s, v);
 	if (*pa & (size - 1))
 		return PT_SRC_MIXED;
 	for (k = 1; k < n; k++) {
 		unsigned long w = p[k];
 
-		if ((w & ~GPT_PFN_FLAGS) != pfn + k || !PT(pfn_valid)(w) ||
+		if ((w & ~GPT_PFN_FLAGS) != pfn + k || !gpt_pfn_ok(w) ||
 		    ((w ^ v) & GPT_PFN_WRITE))
 			return PT_SRC_MIXED;
 	}
@@ -233,10 +219,11 @@ static u64 PT(unmap_entry)(struct pt_op *op, u64 *table, int i,
 		if (whole) {
 			/*
 			 * The range owns the whole span, so no other caller
-			 * can be below this entry; a leaf's dirty bit may
-			 * still change, which xchg does not lose.
+			 * can be below this entry.  A dirty bit the walker
+			 * sets between the read and the clear is lost with
+			 * the mapping, which is what unmap means.
 			 */
-			e = xchg(&table[i], 0);
+			WRITE_ONCE(table[i], 0);
 			*wrote = true;
 			op->g->flush = true;
 			if (!pt_is_table(e, level))
@@ -484,11 +471,11 @@ static void PT(rollback)(struct pt_op *op, unsigned long top, u64 end)
 		return;
 	}
 	while (i < n) {
-		if (!PT(pfn_valid)(s->pfns[i])) {
+		if (!gpt_pfn_ok(s->pfns[i])) {
 			i++;
 			continue;
 		}
-		for (j = i; j < n && PT(pfn_valid)(s->pfns[j]); j++)
+		for (j = i; j < n && gpt_pfn_ok(s->pfns[j]); j++)
 			;
 		PT(unmap_level)(op, gpt_top_table(top), level,
 				s->iova + (i << GPT_PAGE_SHIFT),
@@ -713,22 +700,22 @@ static bool PT(prot_ok)(unsigned int prot)
 	return pt_prot_ok(prot);
 }
 
-const struct gpt_fmt PT_CAT(gpt_fmt, PT_FMT_NAME) = {
-	.name		= __stringify(PT_FMT_NAME),
-	.min_levels	= PT_MIN_LEVELS,
-	.max_levels	= PT_MAX_LEVELS,
-	.can_grow	= PT_CAN_GROW,
-	.has_dirty	= PT_HAS_DIRTY,
-	.max_pa_bits	= PT_MAX_PA_BITS,
-	.dirty_bits	= PT_DIRTY_BITS,
-	.levels_for	= PT(levels_for),
-	.prot_ok	= PT(prot_ok),
-	.fill		= PT(fill),
-	.unmap		= PT(unmap),
-	.lookup		= PT(lookup),
-	.walk		= PT(walk),
-	.split		= PT(split),
-	.free_all	= PT(free_all),
-	.entry		= PT(entry),
-};
-EXPORT_SYMBOL_GPL(PT_CAT(gpt_fmt, PT_FMT_NAME));
+/* The per-format object: "const struct gpt_fmt gpt_fmt_<name> = PT_FMT_OPS;" */
+#define PT_FMT_OPS {						\
+	.name		= __stringify(PT_FMT_NAME),			\
+	.min_levels	= PT_MIN_LEVELS,				\
+	.max_levels	= PT_MAX_LEVELS,				\
+	.can_grow	= PT_CAN_GROW,					\
+	.has_dirty	= PT_HAS_DIRTY,					\
+	.max_pa_bits	= PT_MAX_PA_BITS,				\
+	.dirty_bits	= PT_DIRTY_BITS,				\
+	.levels_for	= PT(levels_for),				\
+	.prot_ok	= PT(prot_ok),					\
+	.fill		= PT(fill),					\
+	.unmap		= PT(unmap),					\
+	.lookup		= PT(lookup),					\
+	.walk		= PT(walk),					\
+	.split		= PT(split),					\
+	.free_all	= PT(free_all),					\
+	.entry		= PT(entry),					\
+}

@@ -26,6 +26,22 @@ void *gpt_table_alloc(struct gpt *pt, gfp_t gfp);
 void gpt_table_free(struct gpt *pt, void *table);
 void gpt_table_gather(struct gpt *pt, struct gpt_gather *g, void *table);
 
+/* An array entry that maps: valid and not an error. */
+static inline bool gpt_pfn_ok(unsigned long v)
+{
+	return (v & (GPT_PFN_VALID | GPT_PFN_ERROR)) == GPT_PFN_VALID;
+}
+
+/* Write permission only where both the caller and the entry allow it. */
+static inline unsigned int gpt_pfn_prot(const struct gpt_src *s, unsigned long v)
+{
+	unsigned int prot = s->prot & ~GPT_WRITE;
+
+	if (v & GPT_PFN_WRITE)
+		prot |= s->prot & GPT_WRITE;
+	return prot;
+}
+
 static inline unsigned int gpt_shift(unsigned int level)
 {
 	return GPT_PAGE_SHIFT + level * GPT_LEVEL_BITS;

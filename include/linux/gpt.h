@@ -42,9 +42,9 @@
 #include <linux/atomic.h>
 
 #define GPT_PAGE_SHIFT		12
-#define GPT_PAGE_SIZE		(1ULL << GPT_PAGE_SHIFT)
+#define GPT_PAGE_SIZE		BIT_ULL(GPT_PAGE_SHIFT)
 #define GPT_LEVEL_BITS		9
-#define GPT_ENTRIES		(1U << GPT_LEVEL_BITS)
+#define GPT_ENTRIES		BIT(GPT_LEVEL_BITS)
 #define GPT_MAX_LEVELS		6
 
 /* Protection and attributes of a leaf, as passed to the map calls. */
