@@ -16,6 +16,7 @@
 #include <linux/errno.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/io.h>
 #include "gpt-internal.h"
 
 #define PT_CAT2(a, b)	a##_##b
@@ -193,6 +194,49 @@ static enum pt_src_kind PT(classify)(const struct gpt *pt,
 	return PT_SRC_LEAF;
 }
 
+/*
+ * Walk down from @table while [@iova, @last] lies inside a single entry
+ * that is a table and that the range does not cover whole: there is
+ * nothing to decide at those levels, only a pointer to follow.  With
+ * @alloc, missing tables are installed on the way (map of a range).
+ * Return the table to start the real work in and its level in *@levelp,
+ * or NULL when an unmap finds nothing there or installing failed
+ * (op->err).
+ */
+static u64 *PT(descend)(struct pt_op *op, u64 *table, unsigned int *levelp,
+			u64 iova, u64 last, bool alloc)
+{
+	unsigned int level = *levelp;
+
+	while (level) {
+		unsigned int sh = gpt_shift(level);
+		int i = gpt_index(iova, level);
+		u64 e;
+
+		if ((iova >> sh) != (last >> sh) ||
+		    (!(iova & (BIT_ULL(sh) - 1)) && last - iova == BIT_ULL(sh) - 1))
+			break;
+		e = READ_ONCE(table[i]);
+		if (!pt_present(e)) {
+			if (!op->src)
+				return NULL;
+			if (!alloc)
+				break;
+			e = PT(install_table)(op, table, i, level);
+			if (op->err) {
+				op->err_iova = iova;
+				return NULL;
+			}
+		} else if (!pt_is_table(e, level)) {
+			break;
+		}
+		table = PT(child)(e);
+		level--;
+	}
+	*levelp = level;
+	return table;
+}
+
 /* ---- unmap ---------------------------------------------------------------- */
 
 static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
@@ -251,6 +295,24 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 	int i = gpt_index(iova, level), lo = GPT_ENTRIES, hi = -1;
 	u64 bytes = 0;
 
+	if (!level) {
+		/* 4 KiB leaves: clear each present entry, no splits. */
+		int end = i + (int)min_t(u64, GPT_ENTRIES - i,
+					 ((last - iova) >> GPT_PAGE_SHIFT) + 1);
+
+		for (; i < end; i++) {
+			if (!pt_present(READ_ONCE(table[i])))
+				continue;
+			WRITE_ONCE(table[i], 0);
+			bytes += GPT_PAGE_SIZE;
+			lo = min(lo, i);
+			hi = i;
+		}
+		if (bytes)
+			op->g->flush = true;
+		PT(sync)(op->pt, table, lo, hi);
+		return bytes;
+	}
 	for (;;) {
 		u64 end = iova | ((1ULL << gpt_shift(level)) - 1);
 		u64 chunk = min(end, last);
@@ -275,10 +337,14 @@ static u64 PT(unmap)(struct gpt *pt, u64 iova, u64 last, struct gpt_gather *g)
 	unsigned int levels = gpt_top_levels(top);
 	struct pt_op op = { .pt = pt, .g = g };
 
+	unsigned int level = levels - 1;
+	u64 *table;
+
 	if (iova > gpt_reach(levels))
 		return 0;
 	last = min(last, gpt_reach(levels));
-	return PT(unmap_level)(&op, gpt_top_table(top), levels - 1, iova, last);
+	table = PT(descend)(&op, gpt_top_table(top), &level, iova, last, false);
+	return table ? PT(unmap_level)(&op, table, level, iova, last) : 0;
 }
 
 /* ---- map and update ----------------------------------------------------- */
@@ -364,11 +430,61 @@ fail:
 	op->err_iova = iova;
 }
 
+/*
+ * Map a run of 4 KiB leaves into one table: the common case, kept to a
+ * load, a test and a store per entry.  Update calls take the general path.
+ */
+static void PT(fill_ptes)(struct pt_op *op, u64 *table, u64 iova, u64 last)
+{
+	const struct gpt_src *s = op->src;
+	int i = gpt_index(iova, 0), first = i;
+	int end = i + (int)min_t(u64, GPT_ENTRIES - i, ((last - iova) >> GPT_PAGE_SHIFT) + 1);
+	int lo = GPT_ENTRIES, hi = -1;
+
+	if (!s->pfns) {
+		u64 pa = s->pa + (iova - s->iova);
+
+		for (; i < end; i++, pa += GPT_PAGE_SIZE) {
+			if (pt_present(READ_ONCE(table[i])))
+				goto exists;
+			WRITE_ONCE(table[i], pt_mk_leaf(pa, 0, s->prot, op->pt));
+		}
+		lo = first;
+		hi = end - 1;
+	} else {
+		const unsigned long *p = s->pfns + ((iova - s->iova) >> GPT_PAGE_SHIFT) - i;
+
+		for (; i < end; i++) {
+			unsigned long v = p[i];
+
+			if (!gpt_pfn_ok(v))
+				continue;
+			if (pt_present(READ_ONCE(table[i])))
+				goto exists;
+			WRITE_ONCE(table[i], pt_mk_leaf((u64)(v & ~GPT_PFN_FLAGS) << GPT_PAGE_SHIFT,
+							0, gpt_pfn_prot(s, v), op->pt));
+			lo = min(lo, i);
+			hi = i;
+		}
+	}
+	PT(sync)(op->pt, table, lo, hi);
+	return;
+
+exists:
+	PT(sync)(op->pt, table, first, i - 1);
+	op->err = -EEXIST;
+	op->err_iova = iova + ((u64)(i - first) << GPT_PAGE_SHIFT);
+}
+
 static void PT(fill_level)(struct pt_op *op, u64 *table, unsigned int level,
 			   u64 iova, u64 last)
 {
 	int i = gpt_index(iova, level), lo = GPT_ENTRIES, hi = -1;
 
+	if (!level && !op->src->update) {
+		PT(fill_ptes)(op, table, iova, last);
+		return;
+	}
 	for (;;) {
 		u64 end = iova | ((1ULL << gpt_shift(level)) - 1);
 		u64 chunk = min(end, last);
@@ -489,7 +605,9 @@ static int PT(fill)(struct gpt *pt, void *srcp, struct gpt_gather *g, gfp_t gfp)
 	const struct gpt_src *s = srcp;
 	struct gpt_gather local;
 	struct pt_op op = { .pt = pt, .src = s, .g = g, .gfp = gfp };
+	unsigned int level;
 	unsigned long top;
+	u64 *table;
 	int ret;
 
 	ret = PT(grow)(pt, s->last, gfp);
@@ -500,8 +618,11 @@ static int PT(fill)(struct gpt *pt, void *srcp, struct gpt_gather *g, gfp_t gfp)
 		op.g = &local;
 	}
 	top = READ_ONCE(pt->top);
-	PT(fill_level)(&op, gpt_top_table(top), gpt_top_levels(top) - 1,
-		       s->iova, s->last);
+	level = gpt_top_levels(top) - 1;
+	table = PT(descend)(&op, gpt_top_table(top), &level, s->iova, s->last,
+			    !s->pfns);
+	if (table)
+		PT(fill_level)(&op, table, level, s->iova, s->last);
 	ret = op.err;
 	if (ret && !s->update) {
 		/*

@@ -11,6 +11,7 @@
 #include <linux/export.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/io.h>
 #include <linux/rcupdate.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
