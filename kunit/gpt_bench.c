@@ -93,7 +93,7 @@ struct bench_case {
 static void bench_one(struct kunit *test, struct bench_pt *b,
 		      const struct bench_case *c)
 {
-	u64 iova = SZ_1G * 4, pa = SZ_1G * 8, size = c->pgsize * c->count;
+	u64 iova = 4ULL * SZ_1G, pa = 8ULL * SZ_1G, size = c->pgsize * c->count;
 	u64 t0, gmap = 0, gunmap = 0, imap = 0, iunmap = 0;
 	unsigned int r;
 

@@ -130,9 +130,9 @@ static void gpt_thread_join(struct gpt_thread *t)
 }
 #endif
 
-#define SZ_4K	0x1000ULL
-#define SZ_2M	0x200000ULL
-#define SZ_1G	0x40000000ULL
+#define PG_4K	0x1000ULL
+#define PG_2M	0x200000ULL
+#define PG_1G	0x40000000ULL
 
 /* What a suite knows about its format. */
 struct gpt_test_fmt {
@@ -211,7 +211,7 @@ static void expect_only_top(struct kunit *test, struct gpt *pt)
 
 static u64 leaf_size(unsigned int level)
 {
-	return SZ_4K << (9 * level);
+	return PG_4K << (9 * level);
 }
 
 /* Map one leaf of every size with every protection and read it back. */
@@ -260,12 +260,12 @@ static void gpt_test_va_bits(struct kunit *test)
 
 	new_pt(test, &pt, 0);
 	for (b = GPT_PAGE_SHIFT; b < bits; b++)
-		KUNIT_ASSERT_EQ(test, gpt_map(&pt, 1ULL << b, (u64)b << 12, SZ_4K,
+		KUNIT_ASSERT_EQ(test, gpt_map(&pt, 1ULL << b, (u64)b << 12, PG_4K,
 					      GPT_READ, GFP_KERNEL), 0);
 	for (b = GPT_PAGE_SHIFT; b < bits; b++) {
 		KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, 1ULL << b, &leaf), 0);
 		KUNIT_EXPECT_EQ(test, leaf.pa, (u64)b << 12);
-		KUNIT_EXPECT_EQ(test, leaf.size, SZ_4K);
+		KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
 		/* Two bits set: an index decoded twice would alias. */
 		for (c = GPT_PAGE_SHIFT; c < b; c++)
 			KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, (1ULL << b) | (1ULL << c),
@@ -273,7 +273,7 @@ static void gpt_test_va_bits(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, 0, &leaf), -ENOENT);
 	KUNIT_EXPECT_EQ(test, unmap_all(&pt, 0, 1ULL << bits),
-			(u64)(bits - GPT_PAGE_SHIFT) * SZ_4K);
+			(u64)(bits - GPT_PAGE_SHIFT) * PG_4K);
 	expect_only_top(test, &pt);
 	gpt_destroy(&pt);
 }
@@ -325,20 +325,20 @@ static void gpt_test_sizes(struct kunit *test)
 		if (level) {
 			u64 hole = iova + size / 2;
 
-			KUNIT_EXPECT_EQ(test, unmap_all(&pt, hole, SZ_4K), SZ_4K);
+			KUNIT_EXPECT_EQ(test, unmap_all(&pt, hole, PG_4K), PG_4K);
 			KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, hole, &leaf), -ENOENT);
 			/* Split only as far as needed: 4 KiB next to the hole. */
-			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, hole - SZ_4K, &leaf), 0);
-			KUNIT_EXPECT_EQ(test, leaf.pa + (hole - SZ_4K - leaf.iova),
-					pa + size / 2 - SZ_4K);
+			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, hole - PG_4K, &leaf), 0);
+			KUNIT_EXPECT_EQ(test, leaf.pa + (hole - PG_4K - leaf.iova),
+					pa + size / 2 - PG_4K);
 			KUNIT_EXPECT_EQ(test, leaf.size, leaf_size(level - 1));
-			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, hole + SZ_4K, &leaf), 0);
-			KUNIT_EXPECT_EQ(test, leaf.pa, pa + size / 2 + SZ_4K);
-			KUNIT_EXPECT_EQ(test, leaf.size, SZ_4K);
+			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, hole + PG_4K, &leaf), 0);
+			KUNIT_EXPECT_EQ(test, leaf.pa, pa + size / 2 + PG_4K);
+			KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
 			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova, &leaf), 0);
 			KUNIT_EXPECT_EQ(test, leaf.pa, pa);
 			KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova, 2 * size),
-					2 * size - SZ_4K);
+					2 * size - PG_4K);
 		} else {
 			KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova, 2 * size), 2 * size);
 		}
@@ -349,9 +349,9 @@ static void gpt_test_sizes(struct kunit *test)
 	/* GPT_CFG_NO_HUGE keeps everything at 4 KiB. */
 	gpt_destroy(&pt);
 	new_pt(test, &pt, GPT_CFG_NO_HUGE);
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, SZ_1G, SZ_1G, SZ_2M, GPT_READ, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, SZ_1G + SZ_2M - 1, &leaf), 0);
-	KUNIT_EXPECT_EQ(test, leaf.size, SZ_4K);
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, PG_1G, PG_1G, PG_2M, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, PG_1G + PG_2M - 1, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
 	gpt_destroy(&pt);
 }
 
@@ -367,19 +367,19 @@ static void gpt_test_bad_input(struct kunit *test)
 
 	new_pt(test, &pt, 0);
 	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, 0, GPT_READ, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0x800, 0, SZ_4K, GPT_READ, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0x800, SZ_4K, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0x800, 0, PG_4K, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0x800, PG_4K, GPT_READ, GFP_KERNEL), -EINVAL);
 	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, 0x1800, GPT_READ, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, SZ_4K, 0, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, SZ_4K, GPT_READ | BIT(7), GFP_KERNEL),
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, PG_4K, 0, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, PG_4K, GPT_READ | BIT(7), GFP_KERNEL),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, U64_MAX - SZ_4K + 1, 0, 2 * SZ_4K,
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, U64_MAX - PG_4K + 1, 0, 2 * PG_4K,
 				      GPT_READ, GFP_KERNEL), -ERANGE);
 	if (va_end)
-		KUNIT_EXPECT_EQ(test, gpt_map(&pt, va_end - SZ_4K, 0, 2 * SZ_4K,
+		KUNIT_EXPECT_EQ(test, gpt_map(&pt, va_end - PG_4K, 0, 2 * PG_4K,
 					      GPT_READ, GFP_KERNEL), -ERANGE);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, (1ULL << f->pa_bits) - SZ_4K,
-				      2 * SZ_4K, GPT_READ, GFP_KERNEL), -ERANGE);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, (1ULL << f->pa_bits) - PG_4K,
+				      2 * PG_4K, GPT_READ, GFP_KERNEL), -ERANGE);
 	KUNIT_EXPECT_EQ(test, gpt_map_pfns(&pt, 0, pfns, 0, GPT_READ, GFP_KERNEL), -EINVAL);
 	KUNIT_EXPECT_EQ(test, gpt_map_pfns(&pt, 0x10, pfns, 2, GPT_READ, GFP_KERNEL), -EINVAL);
 	pfns[1] = GPT_PFN_VALID | (1UL << (f->pa_bits - GPT_PAGE_SHIFT));
@@ -391,13 +391,13 @@ static void gpt_test_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, 0, 0, count_leaf, &w), -EINVAL);
 
 	/* Overlap: -EEXIST and the part that did not overlap is not mapped. */
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, SZ_2M + 8 * SZ_4K, 0, SZ_4K, GPT_READ,
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, PG_2M + 8 * PG_4K, 0, PG_4K, GPT_READ,
 				      GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, SZ_2M, 0, SZ_2M, GPT_READ, GFP_KERNEL), -EEXIST);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, 4 * SZ_2M, GPT_READ, GFP_KERNEL), -EEXIST);
-	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, 0, SZ_1G, count_leaf, &w), 0);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, PG_2M, 0, PG_2M, GPT_READ, GFP_KERNEL), -EEXIST);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, 4 * PG_2M, GPT_READ, GFP_KERNEL), -EEXIST);
+	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, 0, PG_1G, count_leaf, &w), 0);
 	KUNIT_EXPECT_EQ(test, w.leaves, 1);
-	KUNIT_EXPECT_EQ(test, unmap_all(&pt, 0, SZ_1G), SZ_4K);
+	KUNIT_EXPECT_EQ(test, unmap_all(&pt, 0, PG_1G), PG_4K);
 	expect_only_top(test, &pt);
 	gpt_destroy(&pt);
 }
@@ -408,7 +408,7 @@ static void gpt_test_pfns(struct kunit *test)
 	const struct gpt_test_fmt *f = tfmt(test);
 	unsigned long n = 3 * 512, i;
 	unsigned long *pfns = kcalloc(n, sizeof(*pfns), GFP_KERNEL);
-	u64 iova = 7 * SZ_1G;
+	u64 iova = 7 * PG_1G;
 	struct walk_count w = { .ordered = true };
 	struct gpt_leaf leaf;
 	struct gpt_gather g;
@@ -430,20 +430,20 @@ static void gpt_test_pfns(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, gpt_map_pfns(&pt, iova, pfns, n,
 					   GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * SZ_4K, &leaf), 0);
-	KUNIT_EXPECT_EQ(test, leaf.size, f->top_leaf ? SZ_2M : SZ_4K);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, f->top_leaf ? PG_2M : PG_4K);
 	KUNIT_EXPECT_EQ(test, leaf.pa, 0x40000ULL << 12);
 	KUNIT_EXPECT_EQ(test, leaf.prot, GPT_READ | GPT_WRITE);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 700 * SZ_4K, &leaf), 0);
-	KUNIT_EXPECT_EQ(test, leaf.size, SZ_4K);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 700 * PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
 	KUNIT_EXPECT_EQ(test, leaf.prot, GPT_READ);
 	KUNIT_EXPECT_EQ(test, leaf.pa, (0x40000ULL + 700) << 12);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 1025 * SZ_4K, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 1025 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.pa, (0x90000ULL + 7 * 1025) << 12);
-	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 1029 * SZ_4K, &leaf), -ENOENT);
-	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 1030 * SZ_4K, &leaf), -ENOENT);
-	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, iova, n * SZ_4K, count_leaf, &w), 0);
-	KUNIT_EXPECT_EQ(test, w.bytes, (1024 + 341) * SZ_4K);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 1029 * PG_4K, &leaf), -ENOENT);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 1030 * PG_4K, &leaf), -ENOENT);
+	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, iova, n * PG_4K, count_leaf, &w), 0);
+	KUNIT_EXPECT_EQ(test, w.bytes, (1024 + 341) * PG_4K);
 
 	/* Mapping over a mapped page fails. */
 	KUNIT_EXPECT_EQ(test, gpt_map_pfns(&pt, iova, pfns, 1, GPT_READ, GFP_KERNEL),
@@ -459,15 +459,15 @@ static void gpt_test_pfns(struct kunit *test)
 					      &g, GFP_KERNEL), 0);
 	KUNIT_EXPECT_TRUE(test, g.flush);
 	gpt_gather_free(&g);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 700 * SZ_4K, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 700 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.prot, GPT_READ | GPT_WRITE);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * SZ_4K, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.pa, 0x12345ULL << 12);
 	KUNIT_EXPECT_EQ(test, leaf.prot, GPT_READ);
-	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 6 * SZ_4K, &leaf), -ENOENT);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 7 * SZ_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 6 * PG_4K, &leaf), -ENOENT);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 7 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.pa, (0x40000ULL + 7) << 12);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 1029 * SZ_4K, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 1029 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.pa, 0x777ULL << 12);
 
 	/* An update that changes nothing asks for no flush. */
@@ -477,7 +477,7 @@ static void gpt_test_pfns(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, g.flush);
 	KUNIT_EXPECT_EQ(test, g.nr_tables, 0);
 
-	KUNIT_EXPECT_GT(test, unmap_all(&pt, iova, n * SZ_4K), 0);
+	KUNIT_EXPECT_GT(test, unmap_all(&pt, iova, n * PG_4K), 0);
 	expect_only_top(test, &pt);
 	gpt_destroy(&pt);
 	kfree(pfns);
@@ -495,52 +495,52 @@ static int count_dirty(void *arg, const struct gpt_leaf *leaf)
 static void gpt_test_dirty(struct kunit *test)
 {
 	const struct gpt_test_fmt *f = tfmt(test);
-	u64 iova = SZ_1G, n = 0, *e;
+	u64 iova = PG_1G, n = 0, *e;
 	unsigned int level;
 	struct gpt_leaf leaf;
 	struct gpt pt;
 
 	new_pt(test, &pt, GPT_CFG_DIRTY);
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, 0, 2 * SZ_2M, GPT_READ | GPT_WRITE,
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, 0, 2 * PG_2M, GPT_READ | GPT_WRITE,
 				      GFP_KERNEL), 0);
 	if (!f->fmt->has_dirty) {
-		KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, SZ_2M,
+		KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, PG_2M,
 							       count_dirty, &n),
 				-EOPNOTSUPP);
 		gpt_destroy(&pt);
 		return;
 	}
 	/* Play the walker: set the dirty bit of the second 2 MiB leaf. */
-	e = gpt_leaf_entry(&pt, iova + SZ_2M, &level);
+	e = gpt_leaf_entry(&pt, iova + PG_2M, &level);
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	KUNIT_EXPECT_EQ(test, level, 1);
 	WRITE_ONCE(*e, *e | f->fmt->dirty_bits);
-	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, 2 * SZ_2M,
+	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, 2 * PG_2M,
 						       count_dirty, &n), 0);
-	KUNIT_EXPECT_EQ(test, n, SZ_2M);
+	KUNIT_EXPECT_EQ(test, n, PG_2M);
 	n = 0;
-	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, 2 * SZ_2M,
+	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, 2 * PG_2M,
 						       count_dirty, &n), 0);
 	KUNIT_EXPECT_EQ(test, n, 0);
 
 	/* Split a dirty leaf: every 4 KiB piece is dirty. */
 	WRITE_ONCE(*e, *e | f->fmt->dirty_bits);
-	KUNIT_ASSERT_EQ(test, gpt_split(&pt, iova + SZ_2M + SZ_4K, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + SZ_2M + SZ_4K, &leaf), 0);
-	KUNIT_EXPECT_EQ(test, leaf.size, SZ_4K);
-	KUNIT_EXPECT_EQ(test, leaf.pa, SZ_2M + SZ_4K);
+	KUNIT_ASSERT_EQ(test, gpt_split(&pt, iova + PG_2M + PG_4K, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + PG_2M + PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
+	KUNIT_EXPECT_EQ(test, leaf.pa, PG_2M + PG_4K);
 	KUNIT_EXPECT_TRUE(test, leaf.dirty);
-	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, 2 * SZ_2M,
+	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, 2 * PG_2M,
 						       count_dirty, &n), 0);
-	KUNIT_EXPECT_EQ(test, n, SZ_2M);
-	KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova, 2 * SZ_2M), 2 * SZ_2M);
+	KUNIT_EXPECT_EQ(test, n, PG_2M);
+	KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova, 2 * PG_2M), 2 * PG_2M);
 	expect_only_top(test, &pt);
 	gpt_destroy(&pt);
 }
 
 /* ---- random operations against a reference model -------------------------- */
 
-#define MODEL_PAGES	(2 * SZ_1G / SZ_4K)
+#define MODEL_PAGES	(2 * PG_1G / PG_4K)
 
 /* One u64 per 4 KiB page of the window: (pa | prot), 0 when unmapped. */
 struct model {
@@ -603,14 +603,14 @@ static void model_check_page(struct model *m, u64 i)
 {
 	struct kunit *test = m->test;
 	struct gpt_leaf leaf;
-	int ret = gpt_lookup(&m->pt, m->base + i * SZ_4K, &leaf);
+	int ret = gpt_lookup(&m->pt, m->base + i * PG_4K, &leaf);
 
 	if (!m->page[i]) {
 		KUNIT_EXPECT_EQ(test, ret, -ENOENT);
 		return;
 	}
 	KUNIT_ASSERT_EQ(test, ret, 0);
-	KUNIT_EXPECT_EQ(test, leaf.pa + (m->base + i * SZ_4K - leaf.iova) +
+	KUNIT_EXPECT_EQ(test, leaf.pa + (m->base + i * PG_4K - leaf.iova) +
 			leaf.prot, m->page[i]);
 }
 
@@ -623,12 +623,12 @@ struct model_walk {
 static int model_walk_leaf(void *arg, const struct gpt_leaf *leaf)
 {
 	struct model_walk *w = arg;
-	u64 first = (leaf->iova - w->m->base) / SZ_4K, i;
+	u64 first = (leaf->iova - w->m->base) / PG_4K, i;
 
-	for (i = 0; i < leaf->size / SZ_4K; i++)
-		if (w->m->page[first + i] != ((leaf->pa + i * SZ_4K) | leaf->prot))
+	for (i = 0; i < leaf->size / PG_4K; i++)
+		if (w->m->page[first + i] != ((leaf->pa + i * PG_4K) | leaf->prot))
 			w->ok = false;
-	w->pages += leaf->size / SZ_4K;
+	w->pages += leaf->size / PG_4K;
 	return 0;
 }
 
@@ -636,7 +636,7 @@ static void model_check_all(struct model *m)
 {
 	struct model_walk w = { .m = m, .ok = true };
 
-	KUNIT_ASSERT_EQ(m->test, gpt_walk(&m->pt, m->base, MODEL_PAGES * SZ_4K,
+	KUNIT_ASSERT_EQ(m->test, gpt_walk(&m->pt, m->base, MODEL_PAGES * PG_4K,
 					  model_walk_leaf, &w), 0);
 	KUNIT_ASSERT_TRUE(m->test, w.ok);
 	KUNIT_ASSERT_EQ(m->test, w.pages, m->mapped);
@@ -652,15 +652,15 @@ static void model_op(struct model *m, u64 op)
 	int ret, expect;
 
 	model_range(m, &first, &n);
-	iova = m->base + first * SZ_4K;
+	iova = m->base + first * PG_4K;
 	switch (rnd(m, 10)) {
 	case 0: case 1: case 2:		/* map a contiguous range */
-		pa = rnd(m, 4) ? (first * SZ_4K + rnd(m, 64) * SZ_1G) :
-				 rnd(m, 1ULL << 30) * SZ_4K;
+		pa = rnd(m, 4) ? (first * PG_4K + rnd(m, 64) * PG_1G) :
+				 rnd(m, 1ULL << 30) * PG_4K;
 		expect = model_pages_mapped(m, first, n) ? -EEXIST : 0;
 		if (rnd(m, 8) == 0)
 			inject = gpt_test_fail_after(1 + rnd(m, 4));
-		ret = gpt_map(&m->pt, iova, pa, n * SZ_4K, prot, GFP_KERNEL);
+		ret = gpt_map(&m->pt, iova, pa, n * PG_4K, prot, GFP_KERNEL);
 		gpt_test_fail_reset();
 		if (inject && ret == -ENOMEM)
 			expect = -ENOMEM;
@@ -669,7 +669,7 @@ static void model_op(struct model *m, u64 op)
 				    (unsigned long long)n, ret);
 		if (!ret)
 			for (i = 0; i < n; i++)
-				model_set(m, first + i, (pa + i * SZ_4K) | prot);
+				model_set(m, first + i, (pa + i * PG_4K) | prot);
 		break;
 	case 3: case 4:			/* map or update an array */
 	case 5: {
@@ -678,7 +678,7 @@ static void model_op(struct model *m, u64 op)
 
 		n = min_t(u64, n, 2048);
 		first = min_t(u64, first, MODEL_PAGES - n);
-		iova = m->base + first * SZ_4K;
+		iova = m->base + first * PG_4K;
 		expect = 0;
 		for (i = 0; i < n; i++) {
 			unsigned long v = 0;
@@ -727,8 +727,8 @@ static void model_op(struct model *m, u64 op)
 		break;
 	default:			/* unmap */
 		gpt_gather_init(&g);
-		KUNIT_ASSERT_EQ_MSG(test, gpt_unmap(&m->pt, iova, n * SZ_4K, &g),
-				    model_pages_mapped(m, first, n) * SZ_4K,
+		KUNIT_ASSERT_EQ_MSG(test, gpt_unmap(&m->pt, iova, n * PG_4K, &g),
+				    model_pages_mapped(m, first, n) * PG_4K,
 				    "op %llu unmap %llx+%llx", (unsigned long long)op,
 				    (unsigned long long)iova, (unsigned long long)n);
 		gpt_gather_free(&g);
@@ -762,7 +762,7 @@ static void gpt_test_random(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, m->page);
 	KUNIT_ASSERT_NOT_NULL(test, m->pfns);
 	/* A window high in the address space, 1 GiB aligned. */
-	m->base = (1ULL << (min(f->va_bits, 57U) - 1)) - 4 * SZ_1G + SZ_1G * rnd(m, 2);
+	m->base = (1ULL << (min(f->va_bits, 57U) - 1)) - 4 * PG_1G + PG_1G * rnd(m, 2);
 	m->prot_w = f->prots[2] & GPT_WRITE;
 	new_pt(test, &m->pt, 0);
 
@@ -772,8 +772,8 @@ static void gpt_test_random(struct kunit *test)
 			model_check_all(m);
 	}
 	model_check_all(m);
-	KUNIT_EXPECT_EQ(test, unmap_all(&m->pt, m->base, MODEL_PAGES * SZ_4K),
-			m->mapped * SZ_4K);
+	KUNIT_EXPECT_EQ(test, unmap_all(&m->pt, m->base, MODEL_PAGES * PG_4K),
+			m->mapped * PG_4K);
 	expect_only_top(test, &m->pt);
 	gpt_destroy(&m->pt);
 	gpt_test_bigfree(m->page);
@@ -813,25 +813,25 @@ static void conc_writer(void *data)
 
 	for (r = 0; r < CONC_ROUNDS; r++) {
 		for (k = 0; k < CONC_PAGES; k++) {
-			u64 iova = c->base + (k * CONC_THREADS + a->id) * SZ_4K;
+			u64 iova = c->base + (k * CONC_THREADS + a->id) * PG_4K;
 
-			if (gpt_map(&c->pt, iova, conc_pa(iova), SZ_4K, GPT_READ,
+			if (gpt_map(&c->pt, iova, conc_pa(iova), PG_4K, GPT_READ,
 				    GFP_KERNEL))
 				atomic_inc(&c->errors);
 		}
 		for (k = 0; k < CONC_PAGES; k++) {
-			u64 iova = c->base + (k * CONC_THREADS + a->id) * SZ_4K;
+			u64 iova = c->base + (k * CONC_THREADS + a->id) * PG_4K;
 
-			if (unmap_all(&c->pt, iova, SZ_4K) != SZ_4K)
+			if (unmap_all(&c->pt, iova, PG_4K) != PG_4K)
 				atomic_inc(&c->errors);
 		}
 		/* A whole 2 MiB block per round: its tables get freed. */
 		{
-			u64 blk = c->base + (4 + a->id) * SZ_1G;
+			u64 blk = c->base + (4 + a->id) * PG_1G;
 
-			if (gpt_map(&c->pt, blk + SZ_4K, conc_pa(blk + SZ_4K),
-				    SZ_2M - SZ_4K, GPT_READ, GFP_KERNEL) ||
-			    unmap_all(&c->pt, blk, SZ_1G) != SZ_2M - SZ_4K)
+			if (gpt_map(&c->pt, blk + PG_4K, conc_pa(blk + PG_4K),
+				    PG_2M - PG_4K, GPT_READ, GFP_KERNEL) ||
+			    unmap_all(&c->pt, blk, PG_1G) != PG_2M - PG_4K)
 				atomic_inc(&c->errors);
 		}
 #ifdef __KERNEL__
@@ -856,8 +856,8 @@ static void conc_reader(void *data)
 		for (k = 0; k < 256; k++) {
 			u32 r = prandom_u32_state(&rs);
 			u64 iova = c->base + (r & 1 ?
-				(r >> 1) % (CONC_PAGES * CONC_THREADS) * SZ_4K :
-				(4 + (r >> 1) % CONC_THREADS) * SZ_1G + (r >> 8) % 512 * SZ_4K);
+				(r >> 1) % (CONC_PAGES * CONC_THREADS) * PG_4K :
+				(4 + (r >> 1) % CONC_THREADS) * PG_1G + (r >> 8) % 512 * PG_4K);
 
 			if (!gpt_lookup(&c->pt, iova, &leaf) &&
 			    leaf.pa + (iova - leaf.iova) != conc_pa(iova))
@@ -880,7 +880,7 @@ static void gpt_test_concurrent(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	new_pt(test, &c->pt, 0);
 	/* AMD: start above the 3-level reach, so the writers race to grow. */
-	c->base = f->fmt->can_grow ? 1ULL << 45 : 8 * SZ_1G;
+	c->base = f->fmt->can_grow ? 1ULL << 45 : 8 * PG_1G;
 	atomic_set(&c->running, CONC_THREADS);
 	for (i = 0; i < CONC_THREADS + 2; i++) {
 		args[i].c = c;
@@ -909,7 +909,7 @@ static void gpt_test_alloc_failures(struct kunit *test)
 	const struct gpt_test_fmt *f = tfmt(test);
 	unsigned long n = 3 * 512 + 7, i;
 	unsigned long *pfns = kcalloc(n, sizeof(*pfns), GFP_KERNEL);
-	u64 iova = (1ULL << (min(f->va_bits, 57U) - 1)) - SZ_2M - 5 * SZ_4K;
+	u64 iova = (1ULL << (min(f->va_bits, 57U) - 1)) - PG_2M - 5 * PG_4K;
 	long pages = shim_pages_live;
 	struct walk_count w;
 	struct gpt pt;
@@ -920,7 +920,7 @@ static void gpt_test_alloc_failures(struct kunit *test)
 		pfns[i] = i % 5 ? GPT_PFN_VALID | GPT_PFN_WRITE | (0x100000 + i) : 0;
 	new_pt(test, &pt, 0);
 	/* Something already mapped nearby must survive every failure. */
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, 0x1000, SZ_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, 0x1000, PG_4K, GPT_READ, GFP_KERNEL), 0);
 	for (nth = 1; ; nth++) {
 		shim_fail_countdown = nth;
 		ret = gpt_map_pfns(&pt, iova, pfns, n, GPT_READ | GPT_WRITE, GFP_KERNEL);
@@ -930,18 +930,18 @@ static void gpt_test_alloc_failures(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, ret, -ENOMEM);
 		memset(&w, 0, sizeof(w));
 		w.ordered = true;
-		KUNIT_ASSERT_EQ(test, gpt_walk(&pt, iova - SZ_1G, 2 * SZ_1G + n * SZ_4K,
+		KUNIT_ASSERT_EQ(test, gpt_walk(&pt, iova - PG_1G, 2 * PG_1G + n * PG_4K,
 					       count_leaf, &w), 0);
-		KUNIT_ASSERT_EQ_MSG(test, w.bytes, SZ_4K, "failure %d left %llu bytes",
+		KUNIT_ASSERT_EQ_MSG(test, w.bytes, PG_4K, "failure %d left %llu bytes",
 				    nth, (unsigned long long)w.bytes);
 	}
 	kunit_info(test, "%d allocation points failed one by one\n", nth - 1);
 	KUNIT_EXPECT_GE(test, nth, 3);
 	memset(&w, 0, sizeof(w));
-	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, iova + SZ_4K, (n - 1) * SZ_4K, count_leaf, &w), 0);
-	KUNIT_EXPECT_EQ(test, w.bytes, (n - 1 - n / 5) * SZ_4K);
-	KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova, SZ_4K), SZ_4K);
-	KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova + SZ_4K, (n - 1) * SZ_4K), w.bytes);
+	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, iova + PG_4K, (n - 1) * PG_4K, count_leaf, &w), 0);
+	KUNIT_EXPECT_EQ(test, w.bytes, (n - 1 - n / 5) * PG_4K);
+	KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova, PG_4K), PG_4K);
+	KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova + PG_4K, (n - 1) * PG_4K), w.bytes);
 	expect_only_top(test, &pt);
 	gpt_destroy(&pt);
 	rcu_barrier();
@@ -978,12 +978,12 @@ static void gpt_test_sync(struct kunit *test)
 	log.calls = 0;
 	log.bytes = 0;
 	/* 512 pages in one leaf table: new tables plus one batch per table. */
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, SZ_1G + SZ_4K, 0, 511 * SZ_4K, GPT_READ,
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, PG_1G + PG_4K, 0, 511 * PG_4K, GPT_READ,
 				      GFP_KERNEL), 0);
 	KUNIT_EXPECT_LE(test, log.calls, 2 * 4 + 1);
 	KUNIT_EXPECT_GE(test, log.bytes, 511 * 8);
 	log.calls = 0;
-	KUNIT_EXPECT_EQ(test, unmap_all(&pt, SZ_1G + SZ_4K, 511 * SZ_4K), 511 * SZ_4K);
+	KUNIT_EXPECT_EQ(test, unmap_all(&pt, PG_1G + PG_4K, 511 * PG_4K), 511 * PG_4K);
 	KUNIT_EXPECT_EQ(test, log.calls, 1);
 	gpt_destroy(&pt);
 }

@@ -24,4 +24,9 @@ if [ ! -s "$tap" ]; then
 	echo "not ok - kunit: no results (exit $rc, see $log)" > "$tap"
 	tail -20 "$log"
 fi
+# A splat fails the run even if every case passed.
+splat=$(grep -E 'BUG:|WARNING:|Oops|KASAN|possible circular|inconsistent lock|scheduling while atomic|rcu.*stall' "$log" | head -3)
+if [ -n "$splat" ]; then
+	echo "not ok - kunit: kernel splat in the log: $(echo "$splat" | head -1)" >> "$tap"
+fi
 cat "$tap"

@@ -13,6 +13,7 @@
 #define _LINUX_GPT_ARM_LPAE_H
 
 #include <linux/gpt.h>
+#include <linux/math.h>
 
 #define ARM_LPAE_VALID		BIT_ULL(0)
 #define ARM_LPAE_TABLE_OR_PAGE	BIT_ULL(1)

@@ -11,6 +11,7 @@
 #define _LINUX_GPT_VTD_H
 
 #include <linux/gpt.h>
+#include <linux/math.h>
 
 #define VTD_SS_R		BIT_ULL(0)	/* read */
 #define VTD_SS_W		BIT_ULL(1)	/* write */
