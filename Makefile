@@ -49,9 +49,10 @@ kunit: tree
 		$(RESULTS)/kunit.tap 'gpt_*'
 
 kunit-bench: tree
-	@$(TOP)/kunit/run-uml.sh $(KSRC) $(B)/uml $(TOP)/kunit/uml.kunitconfig \
-		$(B)/kunit-bench.tap 'gptbench*'
-	@grep -h 'gptbench:' $(B)/uml.log | sed 's/^.*gptbench: /  /'
+	@$(TOP)/kunit/run-uml.sh $(KSRC) $(B)/uml-bench \
+		$(TOP)/kunit/uml-bench.kunitconfig $(B)/kunit-bench.tap 'gptbench*'
+	@echo "KUnit on UML (no debug options): lib-gpt Arm LPAE vs io-pgtable-arm"
+	@grep -h 'gptbench:' $(B)/uml-bench.log | sed 's/^.*gptbench: /  /'
 
 # ---- QEMU guests (x86_64 kernel, initramfs, runner) -------------------------
 include $(TOP)/qemu-tests/qemu.mk

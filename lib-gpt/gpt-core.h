@@ -314,10 +314,39 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 		return bytes;
 	}
 	for (;;) {
-		u64 end = iova | ((1ULL << gpt_shift(level)) - 1);
+		u64 size = BIT_ULL(gpt_shift(level));
+		u64 end = iova | (size - 1);
 		u64 chunk = min(end, last);
 		bool wrote = false;
 
+		if (chunk == end && !(iova & (size - 1))) {
+			/* A run of whole leaves: clear them in one tight loop. */
+			int n = gpt_whole_entries(iova, last, size, i);
+			int k, cleared = 0;
+
+			for (k = 0; k < n; k++) {
+				u64 e = READ_ONCE(table[i + k]);
+
+				if (!pt_present(e))
+					continue;
+				if (pt_is_table(e, level))
+					break;
+				WRITE_ONCE(table[i + k], 0);
+				lo = min(lo, i + k);
+				hi = i + k;
+				cleared++;
+			}
+			bytes += cleared * size;
+			if (cleared)
+				op->g->flush = true;
+			if (k) {
+				i += k;
+				iova += k * size;
+				if (i == GPT_ENTRIES || iova - 1 == last)
+					break;
+				continue;
+			}
+		}
 		bytes += PT(unmap_entry)(op, table, i, level, iova, chunk, &wrote);
 		if (wrote) {
 			lo = min(lo, i);
@@ -481,15 +510,43 @@ static void PT(fill_level)(struct pt_op *op, u64 *table, unsigned int level,
 {
 	int i = gpt_index(iova, level), lo = GPT_ENTRIES, hi = -1;
 
-	if (!level && !op->src->update) {
+	const struct gpt_src *s = op->src;
+	u64 size = BIT_ULL(gpt_shift(level));
+	/* Map of a range: whole, aligned, empty entries become leaves here. */
+	bool fast = !s->pfns && !s->update && PT(may_leaf)(op->pt, level);
+
+	if (!level && !s->update) {
 		PT(fill_ptes)(op, table, iova, last);
 		return;
 	}
 	for (;;) {
-		u64 end = iova | ((1ULL << gpt_shift(level)) - 1);
+		u64 end = iova | (size - 1);
 		u64 chunk = min(end, last);
 		bool wrote = false;
+		u64 pa = s->pa + (iova - s->iova);
 
+		if (fast && chunk == end && !((iova | pa) & (size - 1))) {
+			/* A run of whole leaves, with everything in registers. */
+			int n = gpt_whole_entries(iova, last, size, i);
+			unsigned int prot = s->prot;
+			int k;
+
+			for (k = 0; k < n; k++) {
+				if (pt_present(READ_ONCE(table[i + k])))
+					break;
+				WRITE_ONCE(table[i + k],
+					   pt_mk_leaf(pa + k * size, level, prot, op->pt));
+			}
+			if (k) {
+				lo = min(lo, i);
+				hi = i + k - 1;
+				i += k;
+				iova += k * size;
+				if (i == GPT_ENTRIES || iova - 1 == last)
+					break;
+				continue;
+			}
+		}
 		PT(fill_entry)(op, table, i, level, iova, chunk, &wrote);
 		if (wrote) {
 			lo = min(lo, i);

@@ -52,6 +52,17 @@ static inline unsigned int gpt_index(u64 iova, unsigned int level)
 	return (iova >> gpt_shift(level)) & (GPT_ENTRIES - 1);
 }
 
+/*
+ * How many entries of @size bytes, from index @i on, lie entirely inside
+ * [@iova, @last]; @iova is aligned to @size.
+ */
+static inline int gpt_whole_entries(u64 iova, u64 last, u64 size, int i)
+{
+	u64 n = (last - iova) / size + ((last - iova) % size == size - 1);
+
+	return min_t(u64, n, GPT_ENTRIES - i);
+}
+
 /* Last IOVA a tree of @levels levels reaches. */
 static inline u64 gpt_reach(unsigned int levels)
 {

@@ -78,6 +78,7 @@ qemu-guests: tree
 		for s in $(QEMU_STAGES); do \
 			echo "not ok - $$s: guest kernel, modules or initramfs failed to build" \
 				> $(RESULTS)/$$s.tap; \
+			rm -f $(B)/$$s.log; \
 		done; \
 	fi; true
 
