@@ -32,7 +32,7 @@ fi
 # headers go next to the kernel's own.
 mkdir -p "$ksrc/lib/gpt"
 find "$ksrc/lib/gpt" -maxdepth 1 -type l ! -exec test -e {} \; -delete
-for f in "$top"/lib-gpt/* "$top"/kunit/*.c "$top"/kunit/*.h; do
+for f in "$top"/lib-gpt/* "$top"/kunit/gpt_*.c; do
 	[ -e "$f" ] || continue
 	ln -sfn "$f" "$ksrc/lib/gpt/$(basename "$f")"
 done
@@ -42,7 +42,8 @@ for f in "$top"/include/linux/*.h; do
 done
 if [ -d "$top/drivers-iommu/src" ]; then
 	mkdir -p "$ksrc/drivers/iommu/gpt"
-	for f in "$top"/drivers-iommu/src/*; do
+	find "$ksrc/drivers/iommu/gpt" -maxdepth 1 -type l ! -exec test -e {} \; -delete
+	for f in "$top"/drivers-iommu/src/* "$top"/kunit/iommu_dir_*.c; do
 		ln -sfn "$f" "$ksrc/drivers/iommu/gpt/$(basename "$f")"
 	done
 fi

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AMD-Vi v1 page tables on lib-gpt.
+ *
+ * The AMD driver reaches its v1 page table only through io_pgtable_ops and
+ * two fields, iop.root and iop.mode, that it copies into device table
+ * entries.  This file provides the same io-pgtable format, AMD_IOMMU_V1,
+ * with lib-gpt's AMD v1 format underneath, and keeps root and mode in step
+ * when lib-gpt grows the tree.
+ */
+#include <linux/gpt.h>
+#include <linux/io-pgtable.h>
+#include <linux/iommu.h>
+#include <linux/iommu-dir.h>
+#include <linux/slab.h>
+#include "../amd/amd_iommu_types.h"
+#include "../amd/amd_iommu.h"
+
+static struct gpt *amd_gpt(struct io_pgtable_ops *ops)
+{
+	return io_pgtable_ops_to_data(ops)->gpt;
+}
+
+static unsigned int amd_gpt_prot(int prot)
+{
+	/* The driver's own v1 code always sets FC: DMA is cache coherent. */
+	return GPT_CACHE | (prot & IOMMU_READ ? GPT_READ : 0) |
+	       (prot & IOMMU_WRITE ? GPT_WRITE : 0);
+}
+
+/*
+ * lib-gpt added levels on top: publish the new root and mode, then have
+ * the device table entries point at them before the new IOVAs are used.
+ * Walkers still using the old root stay correct, since it is now the
+ * subtree at index 0 of the new one.
+ */
+static void amd_gpt_sync_top(struct amd_io_pgtable *pgtable)
+{
+	struct protection_domain *domain =
+		container_of(pgtable, struct protection_domain, iop);
+	unsigned int levels;
+	unsigned long flags;
+	u64 top;
+
+	gpt_top(pgtable->gpt, &top, &levels);
+	if (levels == READ_ONCE(pgtable->mode))
+		return;
+	spin_lock_irqsave(&domain->lock, flags);
+	gpt_top(pgtable->gpt, &top, &levels);
+	if (levels > pgtable->mode) {
+		write_seqcount_begin(&pgtable->seqcount);
+		pgtable->root = phys_to_virt(top);
+		pgtable->mode = levels;
+		write_seqcount_end(&pgtable->seqcount);
+		amd_iommu_update_and_flush_device_table(domain);
+	}
+	spin_unlock_irqrestore(&domain->lock, flags);
+}
+
+static int amd_gpt_map_pages(struct io_pgtable_ops *ops, unsigned long iova,
+			     phys_addr_t paddr, size_t pgsize, size_t pgcount,
+			     int prot, gfp_t gfp, size_t *mapped)
+{
+	struct amd_io_pgtable *pgtable = io_pgtable_ops_to_data(ops);
+	size_t size = pgsize * pgcount;
+	int ret;
+
+	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
+		return -EINVAL;
+	ret = gpt_map(pgtable->gpt, iova, paddr, size, amd_gpt_prot(prot), gfp);
+	if (ret)
+		return ret;
+	amd_gpt_sync_top(pgtable);
+	*mapped += size;
+	return 0;
+}
+
+static size_t amd_gpt_unmap_pages(struct io_pgtable_ops *ops, unsigned long iova,
+				  size_t pgsize, size_t pgcount,
+				  struct iommu_iotlb_gather *gather)
+{
+	struct amd_io_pgtable *pgtable = io_pgtable_ops_to_data(ops);
+	struct protection_domain *domain =
+		container_of(pgtable, struct protection_domain, iop);
+	size_t size = pgsize * pgcount;
+	struct gpt_gather g;
+	unsigned long flags;
+
+	gpt_gather_init(&g);
+	gpt_unmap(pgtable->gpt, iova, size, &g);
+	if (g.nr_tables) {
+		/*
+		 * The driver flushes the IOTLB only after this returns, but
+		 * the tables that left the tree may sit in its walk caches:
+		 * flush now, before they are freed.
+		 */
+		spin_lock_irqsave(&domain->lock, flags);
+		amd_iommu_domain_flush_pages(domain, iova, size);
+		spin_unlock_irqrestore(&domain->lock, flags);
+	}
+	gpt_gather_free(&g);
+	/* Like the code it replaces: the range counts as unmapped. */
+	return size;
+}
+
+static phys_addr_t amd_gpt_iova_to_phys(struct io_pgtable_ops *ops,
+					unsigned long iova)
+{
+	struct gpt_leaf leaf;
+
+	if (gpt_lookup(amd_gpt(ops), iova, &leaf))
+		return 0;
+	return leaf.pa + (iova - leaf.iova);
+}
+
+static int amd_gpt_record_dirty(void *arg, const struct gpt_leaf *leaf)
+{
+	if (leaf->dirty)
+		iommu_dirty_bitmap_record(arg, leaf->iova, leaf->size);
+	return 0;
+}
+
+static int amd_gpt_read_and_clear_dirty(struct io_pgtable_ops *ops,
+					unsigned long iova, size_t size,
+					unsigned long flags,
+					struct iommu_dirty_bitmap *dirty)
+{
+	if (flags & IOMMU_DIRTY_NO_CLEAR)
+		return gpt_walk(amd_gpt(ops), iova, size, amd_gpt_record_dirty, dirty);
+	return gpt_read_and_clear_dirty(amd_gpt(ops), iova, size,
+					amd_gpt_record_dirty, dirty);
+}
+
+static void amd_gpt_free(struct io_pgtable *iop)
+{
+	struct amd_io_pgtable *pgtable = io_pgtable_to_data(iop);
+
+	gpt_destroy(pgtable->gpt);
+	kfree(pgtable->gpt);
+	pgtable->gpt = NULL;
+	pgtable->mode = PAGE_MODE_NONE;
+}
+
+static struct io_pgtable *amd_gpt_alloc(struct io_pgtable_cfg *cfg, void *cookie)
+{
+	struct amd_io_pgtable *pgtable = io_pgtable_cfg_to_data(cfg);
+	struct gpt_cfg gcfg = {
+		.va_bits = IOMMU_IN_ADDR_BIT_SIZE,
+		.pa_bits = IOMMU_OUT_ADDR_BIT_SIZE,
+		.flags = GPT_CFG_DIRTY,
+	};
+	unsigned int levels;
+	u64 top;
+
+	pgtable->gpt = kzalloc(sizeof(*pgtable->gpt), GFP_KERNEL);
+	if (!pgtable->gpt)
+		return NULL;
+	if (gpt_init(pgtable->gpt, &gpt_fmt_amd_v1, &gcfg, GFP_KERNEL)) {
+		kfree(pgtable->gpt);
+		pgtable->gpt = NULL;
+		return NULL;
+	}
+	gpt_top(pgtable->gpt, &top, &levels);
+	seqcount_init(&pgtable->seqcount);
+	pgtable->root = phys_to_virt(top);
+	pgtable->mode = levels;
+
+	cfg->pgsize_bitmap = amd_iommu_pgsize_bitmap;
+	cfg->ias = IOMMU_IN_ADDR_BIT_SIZE;
+	cfg->oas = IOMMU_OUT_ADDR_BIT_SIZE;
+
+	pgtable->pgtbl.ops.map_pages = amd_gpt_map_pages;
+	pgtable->pgtbl.ops.unmap_pages = amd_gpt_unmap_pages;
+	pgtable->pgtbl.ops.iova_to_phys = amd_gpt_iova_to_phys;
+	pgtable->pgtbl.ops.read_and_clear_dirty = amd_gpt_read_and_clear_dirty;
+	return &pgtable->pgtbl;
+}
+
+struct io_pgtable_init_fns io_pgtable_amd_iommu_v1_gpt_init_fns = {
+	.alloc	= amd_gpt_alloc,
+	.free	= amd_gpt_free,
+};
+
+/**
+ * amd_gpt_map_dir() - iommu_domain_ops.map_dir for AMD-Vi v1 domains
+ * @dom: the domain
+ * @iova: IOVA of @pfns[0]
+ * @pfns: hmm_range_fault()-style page array
+ * @npages: number of entries
+ * @prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE
+ * @flags: IOMMU_DIR_UPDATE to replace instead of map
+ * @gfp: allocation flags for page-table memory
+ * @gather: collects the range to flush; the caller syncs it once
+ *
+ * The array goes into lib-gpt directly: huge pages for aligned contiguous
+ * runs, updates in place.  If an update released page tables, the range is
+ * flushed here before they are freed.
+ *
+ * Context: may sleep only if @gfp allows.
+ * Return: 0, -EOPNOTSUPP for a domain not on lib-gpt, or lib-gpt's error.
+ */
+int amd_gpt_map_dir(struct iommu_domain *dom, unsigned long iova,
+		    const unsigned long *pfns, unsigned long npages, int prot,
+		    unsigned int flags, gfp_t gfp,
+		    struct iommu_iotlb_gather *gather)
+{
+	struct protection_domain *domain = to_pdomain(dom);
+	struct amd_io_pgtable *pgtable = &domain->iop;
+	size_t size = npages << PAGE_SHIFT;
+	unsigned long irqflags;
+	struct gpt_gather g;
+	int ret;
+
+	if (domain->pd_mode != PD_MODE_V1 || !pgtable->gpt)
+		return -EOPNOTSUPP;
+	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
+		return -EINVAL;
+	if (!(flags & IOMMU_DIR_UPDATE)) {
+		ret = gpt_map_pfns(pgtable->gpt, iova, pfns, npages,
+				   amd_gpt_prot(prot), gfp);
+		if (!ret)
+			amd_gpt_sync_top(pgtable);
+		return ret;
+	}
+	gpt_gather_init(&g);
+	ret = gpt_update_pfns(pgtable->gpt, iova, pfns, npages,
+			      amd_gpt_prot(prot), &g, gfp);
+	amd_gpt_sync_top(pgtable);
+	if (g.nr_tables) {
+		spin_lock_irqsave(&domain->lock, irqflags);
+		amd_iommu_domain_flush_pages(domain, iova, size);
+		spin_unlock_irqrestore(&domain->lock, irqflags);
+	} else if (g.flush) {
+		iommu_iotlb_gather_add_range(gather, iova, size);
+	}
+	gpt_gather_free(&g);
+	return ret;
+}

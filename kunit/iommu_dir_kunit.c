@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for the iommu directory API against a real driver domain.
+ *
+ * Runs inside the QEMU guests, where the edu PCI device sits behind an
+ * emulated VT-d or AMD-Vi unit: the suite allocates a paging domain for
+ * that device (it never attaches it, so no DMA happens here; the edu
+ * module does the DMA) and checks translations through iommu_iova_to_phys.
+ */
+#include <kunit/test.h>
+#include <linux/gfp.h>
+#include <linux/hmm.h>
+#include <linux/iommu.h>
+#include <linux/iommu-dir.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+
+#define EDU_VENDOR	0x1234
+#define EDU_DEVICE	0x11e8
+#define NPAGES		(3 * 512)
+/* Clear of the MSI window and of AMD's reserved hole. */
+#define TEST_IOVA	(1ULL << 40)
+
+struct dir_test {
+	struct pci_dev *pdev;
+	struct iommu_domain *domain;
+	struct iommu_dir dir;
+	struct page *huge;	/* a 2 MiB block, physically aligned */
+	unsigned long *pfns;
+};
+
+static int dir_test_init(struct kunit *test)
+{
+	struct dir_test *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	if (!t)
+		return -ENOMEM;
+	t->pdev = pci_get_device(EDU_VENDOR, EDU_DEVICE, NULL);
+	if (!t->pdev)
+		kunit_skip(test, "no edu device in this machine");
+	t->domain = iommu_paging_domain_alloc(&t->pdev->dev);
+	if (IS_ERR(t->domain)) {
+		pci_dev_put(t->pdev);
+		kunit_skip(test, "no paging domain for edu: %ld", PTR_ERR(t->domain));
+	}
+	t->huge = alloc_pages(GFP_KERNEL, get_order(SZ_2M));
+	t->pfns = kunit_kcalloc(test, NPAGES, sizeof(*t->pfns), GFP_KERNEL);
+	if (!t->huge || !t->pfns ||
+	    iommu_dir_init(&t->dir, t->domain, &t->pdev->dev))
+		return -ENOMEM;
+	test->priv = t;
+	return 0;
+}
+
+static void dir_test_exit(struct kunit *test)
+{
+	struct dir_test *t = test->priv;
+
+	if (!t)
+		return;
+	iommu_dir_unmap(&t->dir, TEST_IOVA, NPAGES);
+	iommu_dir_destroy(&t->dir);
+	iommu_domain_free(t->domain);
+	__free_pages(t->huge, get_order(SZ_2M));
+	pci_dev_put(t->pdev);
+}
+
+/* [0,512): the 2 MiB block; [512,1024): scattered, page 600 read-only. */
+static void fill(struct dir_test *t)
+{
+	unsigned long base = page_to_pfn(t->huge), i;
+
+	for (i = 0; i < 512; i++)
+		t->pfns[i] = HMM_PFN_VALID | HMM_PFN_WRITE | (base + i);
+	for (i = 512; i < 1024; i++)
+		t->pfns[i] = HMM_PFN_VALID | HMM_PFN_WRITE | (base + (i * 7) % 512);
+	t->pfns[600] &= ~HMM_PFN_WRITE;
+	for (i = 1024; i < NPAGES; i++)
+		t->pfns[i] = i % 2 ? HMM_PFN_VALID | (base + i % 512) : 0;
+}
+
+static phys_addr_t expect_pa(struct dir_test *t, unsigned long i)
+{
+	if (!(t->pfns[i] & HMM_PFN_VALID))
+		return 0;
+	return (phys_addr_t)(t->pfns[i] & ~HMM_PFN_FLAGS) << PAGE_SHIFT;
+}
+
+static void check_all(struct kunit *test, struct dir_test *t)
+{
+	unsigned long i, bad = 0;
+
+	for (i = 0; i < NPAGES; i++) {
+		u64 iova = TEST_IOVA + (i << PAGE_SHIFT);
+
+		if (iommu_iova_to_phys(t->domain, iova + 0x123) !=
+		    (expect_pa(t, i) ? expect_pa(t, i) + 0x123 : 0))
+			bad++;
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0);
+}
+
+static void dir_test_map_update_unmap(struct kunit *test)
+{
+	struct dir_test *t = test->priv;
+	long flushes;
+
+	fill(t);
+	KUNIT_ASSERT_EQ(test, iommu_dir_map(&t->dir, TEST_IOVA, t->pfns, NPAGES,
+					    IOMMU_READ | IOMMU_WRITE, GFP_KERNEL), 0);
+	check_all(test, t);
+	/* A map needs no flush. */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->dir.nr_flushes), 0);
+
+	/* Update: move one page, drop one, add one, upgrade 600 in place. */
+	t->pfns[5] = HMM_PFN_VALID | (page_to_pfn(t->huge) + 77);
+	t->pfns[700] = 0;
+	t->pfns[1024] = HMM_PFN_VALID | HMM_PFN_WRITE | page_to_pfn(t->huge);
+	t->pfns[600] |= HMM_PFN_WRITE;
+	flushes = atomic_long_read(&t->dir.nr_flushes);
+	KUNIT_ASSERT_EQ(test, iommu_dir_update(&t->dir, TEST_IOVA, t->pfns, NPAGES,
+					       IOMMU_READ | IOMMU_WRITE, GFP_KERNEL), 0);
+	check_all(test, t);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->dir.nr_flushes) - flushes, 1);
+
+	flushes = atomic_long_read(&t->dir.nr_flushes);
+	KUNIT_EXPECT_EQ(test, iommu_dir_unmap(&t->dir, TEST_IOVA, NPAGES),
+			(size_t)NPAGES << PAGE_SHIFT);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->dir.nr_flushes) - flushes, 1);
+	memset(t->pfns, 0, NPAGES * sizeof(*t->pfns));
+	check_all(test, t);
+}
+
+static void dir_test_unchanged_update_is_free(struct kunit *test)
+{
+	struct dir_test *t = test->priv;
+	long flushes;
+
+	fill(t);
+	KUNIT_ASSERT_EQ(test, iommu_dir_map(&t->dir, TEST_IOVA, t->pfns, NPAGES,
+					    IOMMU_READ | IOMMU_WRITE, GFP_KERNEL), 0);
+	if (!t->domain->ops->map_dir)
+		kunit_skip(test, "generic fallback: update remaps and flushes");
+	flushes = atomic_long_read(&t->dir.nr_flushes);
+	KUNIT_ASSERT_EQ(test, iommu_dir_update(&t->dir, TEST_IOVA, t->pfns, NPAGES,
+					       IOMMU_READ | IOMMU_WRITE, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->dir.nr_flushes) - flushes, 0);
+	check_all(test, t);
+}
+
+static void dir_test_bad_input(struct kunit *test)
+{
+	struct dir_test *t = test->priv;
+	struct iommu_domain_geometry *geo = &t->domain->geometry;
+
+	fill(t);
+	KUNIT_EXPECT_EQ(test, iommu_dir_map(&t->dir, TEST_IOVA, t->pfns, 0,
+					    IOMMU_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iommu_dir_map(&t->dir, TEST_IOVA + 8, t->pfns, 1,
+					    IOMMU_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iommu_dir_map(&t->dir, ULONG_MAX - PAGE_SIZE + 1,
+					    t->pfns, 2, IOMMU_READ, GFP_KERNEL), -ERANGE);
+	if (geo->force_aperture && geo->aperture_end < ULONG_MAX - PAGE_SIZE)
+		KUNIT_EXPECT_EQ(test, iommu_dir_map(&t->dir,
+						    geo->aperture_end + 1 - PAGE_SIZE,
+						    t->pfns, 2, IOMMU_READ,
+						    GFP_KERNEL), -ERANGE);
+	/* The x86 MSI window is reserved on both vIOMMUs. */
+	KUNIT_EXPECT_EQ(test, iommu_dir_map(&t->dir, 0xfee00000UL - PAGE_SIZE,
+					    t->pfns, 2, IOMMU_READ, GFP_KERNEL),
+			-EADDRNOTAVAIL);
+
+	/* Overlap: -EEXIST and nothing of the second call is mapped. */
+	KUNIT_ASSERT_EQ(test, iommu_dir_map(&t->dir, TEST_IOVA + SZ_1M, t->pfns, 1,
+					    IOMMU_READ, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, iommu_dir_map(&t->dir, TEST_IOVA, t->pfns, 512,
+					    IOMMU_READ, GFP_KERNEL), -EEXIST);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(t->domain, TEST_IOVA), 0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(t->domain, TEST_IOVA + SZ_2M - PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, iommu_dir_unmap(&t->dir, TEST_IOVA + SZ_1M, 1), PAGE_SIZE);
+}
+
+static struct kunit_case dir_test_cases[] = {
+	KUNIT_CASE(dir_test_map_update_unmap),
+	KUNIT_CASE(dir_test_unchanged_update_is_free),
+	KUNIT_CASE(dir_test_bad_input),
+	{}
+};
+
+static struct kunit_suite dir_test_suite = {
+	.name = "iommu_dir",
+	.init = dir_test_init,
+	.exit = dir_test_exit,
+	.test_cases = dir_test_cases,
+};
+
+kunit_test_suites(&dir_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the iommu directory API");
+MODULE_LICENSE("GPL");
