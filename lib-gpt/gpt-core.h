@@ -50,37 +50,28 @@ static inline void PT(sync)(const struct gpt *pt, u64 *table, int lo, int hi)
 		pt->cfg.sync(pt->cfg.cookie, &table[lo], (hi - lo + 1) * sizeof(u64));
 }
 
-/* Bytes a present entry maps, counting every leaf below a table entry. */
-static u64 PT(entry_bytes)(u64 e, unsigned int level)
+/*
+ * A table that left the tree: hand it, and every table below it, to @g.
+ * Return the bytes its leaves mapped.  One pass over the subtree.
+ */
+static u64 PT(gather_subtree)(struct gpt *pt, struct gpt_gather *g,
+			      u64 *table, unsigned int level)
 {
-	u64 *t, bytes = 0;
+	u64 bytes = 0, n = 0;
 	int i;
 
-	if (!pt_is_table(e, level))
-		return 1ULL << gpt_shift(level);
-	t = PT(child)(e);
 	for (i = 0; i < GPT_ENTRIES; i++) {
-		u64 c = READ_ONCE(t[i]);
-
-		if (pt_present(c))
-			bytes += PT(entry_bytes)(c, level - 1);
-	}
-	return bytes;
-}
-
-/* Hand a table that left the tree, and every table below it, to @g. */
-static void PT(gather_subtree)(struct gpt *pt, struct gpt_gather *g,
-			       u64 *table, unsigned int level)
-{
-	int i;
-
-	for (i = 0; level && i < GPT_ENTRIES; i++) {
 		u64 e = READ_ONCE(table[i]);
 
-		if (pt_present(e) && pt_is_table(e, level))
-			PT(gather_subtree)(pt, g, PT(child)(e), level - 1);
+		if (!pt_present(e))
+			continue;
+		if (level && pt_is_table(e, level))
+			bytes += PT(gather_subtree)(pt, g, PT(child)(e), level - 1);
+		else
+			n++;
 	}
 	gpt_table_gather(pt, g, table);
+	return bytes + (n << gpt_shift(level));
 }
 
 /*
@@ -254,7 +245,6 @@ static u64 PT(unmap_entry)(struct pt_op *op, u64 *table, int i,
 	u64 size = 1ULL << gpt_shift(level);
 	bool whole = !(iova & (size - 1)) && last - iova == size - 1;
 	u64 e = READ_ONCE(table[i]);
-	u64 bytes;
 	int ret;
 
 	for (;;) {
@@ -272,9 +262,8 @@ static u64 PT(unmap_entry)(struct pt_op *op, u64 *table, int i,
 			op->g->flush = true;
 			if (!pt_is_table(e, level))
 				return size;
-			bytes = PT(entry_bytes)(e, level);
-			PT(gather_subtree)(op->pt, op->g, PT(child)(e), level - 1);
-			return bytes;
+			return PT(gather_subtree)(op->pt, op->g, PT(child)(e),
+						  level - 1);
 		}
 		if (pt_is_table(e, level))
 			return PT(unmap_level)(op, PT(child)(e), level - 1, iova, last);
@@ -471,12 +460,13 @@ static void PT(fill_ptes)(struct pt_op *op, u64 *table, u64 iova, u64 last)
 	int lo = GPT_ENTRIES, hi = -1;
 
 	if (!s->pfns) {
-		u64 pa = s->pa + (iova - s->iova);
+		/* The address field is linear: step the encoded entry. */
+		u64 leaf = pt_mk_leaf(s->pa + (iova - s->iova), 0, s->prot, op->pt);
 
-		for (; i < end; i++, pa += GPT_PAGE_SIZE) {
+		for (; i < end; i++, leaf += GPT_PAGE_SIZE) {
 			if (pt_present(READ_ONCE(table[i])))
 				goto exists;
-			WRITE_ONCE(table[i], pt_mk_leaf(pa, 0, s->prot, op->pt));
+			WRITE_ONCE(table[i], leaf);
 		}
 		lo = first;
 		hi = end - 1;
@@ -531,11 +521,12 @@ static void PT(fill_level)(struct pt_op *op, u64 *table, unsigned int level,
 			unsigned int prot = s->prot;
 			int k;
 
-			for (k = 0; k < n; k++) {
+			u64 leaf = pt_mk_leaf(pa, level, prot, op->pt);
+
+			for (k = 0; k < n; k++, leaf += size) {
 				if (pt_present(READ_ONCE(table[i + k])))
 					break;
-				WRITE_ONCE(table[i + k],
-					   pt_mk_leaf(pa + k * size, level, prot, op->pt));
+				WRITE_ONCE(table[i + k], leaf);
 			}
 			if (k) {
 				lo = min(lo, i);

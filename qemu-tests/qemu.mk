@@ -56,7 +56,7 @@ qemu-modules: kernel
 		for f in $(QT)/$$d/Kbuild $(QT)/$$d/*.c $(QT)/$$d/*.h; do \
 			[ -e "$$f" ] && ln -sfn "$$f" $(QMOD)/$$d/; \
 		done; \
-		$(KLOCK) $(KMAKE_X86) -s -j$(JOBS) W=1 M=$(QMOD)/$$d modules; \
+		$(KLOCK) $(KMAKE_X86) -s -j$(JOBS) W=1 C=1 M=$(QMOD)/$$d modules; \
 	done
 
 initramfs: qemu-modules

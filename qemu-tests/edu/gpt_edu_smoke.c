@@ -90,9 +90,9 @@
 
 static const u64 test_iovas[] = {
 	IOVA_STAGE, IOVA_SINK, IOVA_UNMAP_WRITE, IOVA_UNMAP_READ,
-	IOVA_READONLY, IOVA_READONLY_FRESH, IOVA_LOW_SRC, IOVA_LOW_DST, IOVA_CROSS_SRC,
-	IOVA_CROSS_DST, IOVA_2POW40_SRC, IOVA_2POW40_DST, IOVA_2POW47_SRC,
-	IOVA_2POW47_DST, IOVA_2POW48_SRC, IOVA_2POW48_DST,
+	IOVA_READONLY, IOVA_READONLY_FRESH, IOVA_LOW_SRC, IOVA_LOW_DST,
+	IOVA_CROSS_SRC, IOVA_CROSS_DST, IOVA_2POW40_SRC, IOVA_2POW40_DST,
+	IOVA_2POW47_SRC, IOVA_2POW47_DST, IOVA_2POW48_SRC, IOVA_2POW48_DST,
 };
 
 /*
@@ -133,7 +133,7 @@ struct edu_smoke {
 	struct page *sink;
 	struct page *decoy;
 	struct page *readonly;
-	char note[128];		/* reason printed after "# SKIP" */
+	char note[128];		/* why a test failed or was skipped */
 };
 
 static bool smoke_probed;
@@ -584,7 +584,7 @@ static enum smoke_result roundtrip(struct edu_smoke *es, u64 src, u64 dst,
 		intact += (PAGE_SIZE - hi) -
 			  poison_mismatches(dp[i], hi, PAGE_SIZE - hi);
 	}
-	diag("dma: %u bytes IOVA %#llx -> edu -> IOVA %#llx: %u/%u verified, %u/%u rest intact",
+	diag("dma: %u bytes IOVA %#llx -> edu -> IOVA %#llx: %u/%u match, %u/%u rest intact",
 	     EDU_XFER, src + off, dst + off, EDU_XFER - bad,
 	     EDU_XFER, intact, untouched);
 
@@ -726,7 +726,7 @@ static enum smoke_result test_readonly_read(struct edu_smoke *es)
 	if (dma_to_edu(es, IOVA_READONLY, EDU_XFER) || read_edu(es))
 		return fail(es, "transfer did not complete");
 	bad = pattern_mismatches(es->sink, 0xaa, 0, EDU_XFER);
-	diag("read-only: device read %u bytes from IOVA %#llx: %u/%u verified",
+	diag("read-only: device read %u bytes from IOVA %#llx: %u/%u match",
 	     EDU_XFER, IOVA_READONLY, EDU_XFER - bad, EDU_XFER);
 	if (bad)
 		return fail(es, "device read of a read-only page failed");

@@ -28,13 +28,39 @@ static bool shim_should_fail(void)
 	return --shim_fail_countdown == 0;
 }
 
+/*
+ * Freed pages are kept for reuse, as the kernel's allocator keeps them,
+ * rather than returned to malloc, which may hand them back to the OS and
+ * make every reuse a page fault.  ASan builds keep malloc's checking.
+ */
+static pthread_mutex_t shim_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shim_page *shim_pool;
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SHIM_POOL 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SHIM_POOL 0
+#endif
+#endif
+#ifndef SHIM_POOL
+#define SHIM_POOL 1
+#endif
+
 struct page *alloc_page(gfp_t gfp)
 {
-	struct shim_page *p;
+	struct shim_page *p = NULL;
 
 	if (shim_should_fail())
 		return NULL;
-	if (posix_memalign((void **)&p, PAGE_SIZE, sizeof(*p)))
+	if (SHIM_POOL) {
+		pthread_mutex_lock(&shim_pool_lock);
+		p = shim_pool;
+		if (p)
+			shim_pool = *(struct shim_page **)p;
+		pthread_mutex_unlock(&shim_pool_lock);
+	}
+	if (!p && posix_memalign((void **)&p, PAGE_SIZE, sizeof(*p)))
 		return NULL;
 	memset(p->data, 0, PAGE_SIZE);
 	__atomic_fetch_add(&shim_pages_live, 1, __ATOMIC_RELAXED);
@@ -55,8 +81,17 @@ struct page *virt_to_page(const void *addr)
 
 void __free_page(struct page *page)
 {
+	struct shim_page *p = container_of(page, struct shim_page, page);
+
 	__atomic_fetch_sub(&shim_pages_live, 1, __ATOMIC_RELAXED);
-	free(container_of(page, struct shim_page, page));
+	if (!SHIM_POOL) {
+		free(p);
+		return;
+	}
+	pthread_mutex_lock(&shim_pool_lock);
+	*(struct shim_page **)p = shim_pool;
+	shim_pool = p;
+	pthread_mutex_unlock(&shim_pool_lock);
 }
 
 void free_page(unsigned long addr)
