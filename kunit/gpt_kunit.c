@@ -346,6 +346,21 @@ static void gpt_test_sizes(struct kunit *test)
 	}
 	expect_only_top(test, &pt);
 
+	/* max_leaf_level caps leaves at 2 MiB, whatever the alignment. */
+	gpt_destroy(&pt);
+	{
+		struct gpt_cfg cfg = {
+			.va_bits = f->va_bits, .pa_bits = f->pa_bits,
+			.max_leaf_level = 1,
+		};
+
+		KUNIT_ASSERT_EQ(test, gpt_init(&pt, f->fmt, &cfg, GFP_KERNEL), 0);
+	}
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, PG_1G, PG_1G, PG_1G, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, PG_1G + 5 * PG_2M + 7, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, PG_2M);
+	KUNIT_EXPECT_EQ(test, leaf.pa, PG_1G + 5 * PG_2M);
+
 	/* GPT_CFG_NO_HUGE keeps everything at 4 KiB. */
 	gpt_destroy(&pt);
 	new_pt(test, &pt, GPT_CFG_NO_HUGE);

@@ -41,7 +41,7 @@ static inline u64 *PT(child)(u64 e)
 
 static inline bool PT(may_leaf)(const struct gpt *pt, unsigned int level)
 {
-	return level <= pt->max_level && (PT_LEAF_LEVELS & BIT(level));
+	return level <= READ_ONCE(pt->max_level) && (PT_LEAF_LEVELS & BIT(level));
 }
 
 static inline void PT(sync)(const struct gpt *pt, u64 *table, int lo, int hi)

@@ -125,7 +125,8 @@ int gpt_init(struct gpt *pt, const struct gpt_fmt *fmt,
 	pt->fmt = fmt;
 	pt->cfg = *cfg;
 	atomic_long_set(&pt->nr_tables, 0);
-	pt->max_level = cfg->flags & GPT_CFG_NO_HUGE ? 0 : GPT_MAX_LEVELS;
+	pt->max_level = cfg->flags & GPT_CFG_NO_HUGE ? 0 :
+			cfg->max_leaf_level ? cfg->max_leaf_level : GPT_MAX_LEVELS;
 	top = gpt_table_alloc(pt, gfp);
 	if (!top)
 		return -ENOMEM;
@@ -454,6 +455,22 @@ void gpt_top(struct gpt *pt, u64 *top_pa, unsigned int *levels)
 	*levels = gpt_top_levels(top);
 }
 EXPORT_SYMBOL_GPL(gpt_top);
+
+/**
+ * gpt_set_max_leaf_level() - change the largest leaf future maps may use
+ * @pt: the page table
+ * @level: highest level for leaves (0: 4 KiB only), capped by the format
+ *
+ * For a walker whose huge-page support is learnt late (an IOMMU driver
+ * finds out when a device attaches).  Existing leaves are not touched.
+ *
+ * Context: any.
+ */
+void gpt_set_max_leaf_level(struct gpt *pt, unsigned int level)
+{
+	WRITE_ONCE(pt->max_level, level);
+}
+EXPORT_SYMBOL_GPL(gpt_set_max_leaf_level);
 
 /**
  * gpt_leaf_entry() - find the leaf entry that maps an IOVA

@@ -11,10 +11,11 @@
 #  - The fragment may name symbols the tree does not have yet (CONFIG_GPT
 #    before the project's Kconfig patch is applied): those are reported and
 #    skipped, so the guests can be built before the project code exists.
-#  - The config is regenerated on every run (the fragment or the patched
-#    Kconfig may have changed), but when the result is identical the old
-#    .config is put back untouched, so kbuild sees no change and an
-#    incremental build stays incremental.
+#  - The config is regenerated whenever the fragment or any Kconfig file of
+#    the tree (the project's patches add some) is newer than the last run,
+#    and when the result is identical the old .config is put back
+#    untouched, so kbuild sees no change and an incremental build stays
+#    incremental.
 #
 # usage: kconfig.sh KSRC OBJDIR FRAGMENT -- MAKE-COMMAND...
 #   MAKE-COMMAND is the kernel make invocation without a target, e.g.
@@ -29,6 +30,13 @@ shift 3
 mkdir -p "$obj"
 cfg=$obj/.config
 prev=$obj/.config.prev
+stamp=$obj/.config.qemu-tests
+
+if [ -f "$cfg" ] && [ -f "$stamp" ] && [ "$stamp" -nt "$frag" ] &&
+   ! [ "$cfg" -nt "$stamp" ] &&
+   [ -z "$(find -L "$ksrc" -name 'Kconfig*' -newer "$stamp" -print -quit)" ]; then
+	exit 0
+fi
 rm -f "$prev"
 [ -f "$cfg" ] && cp -p "$cfg" "$prev"
 
@@ -84,3 +92,4 @@ else
 	rm -f "$prev"
 	echo "kconfig: $cfg updated"
 fi
+touch "$stamp"

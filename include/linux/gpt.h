@@ -79,6 +79,9 @@ struct gpt;
  * @va_bits: input (IOVA) address width; the format picks the level count.
  * @pa_bits: output address width; larger addresses are refused.
  * @flags: GPT_CFG_*.
+ * @max_leaf_level: highest level leaves may use, for hardware that walks
+ *	fewer huge-page sizes than the format encodes; 0 means the format's
+ *	own limit (GPT_CFG_NO_HUGE is how to ask for 4 KiB only).
  * @sync: if the walker does not snoop CPU caches, called after entries in
  *	[@ptr, @ptr + @len) were written and before they may be walked.  One
  *	call per batch of consecutive entries, never one per entry.
@@ -88,6 +91,7 @@ struct gpt_cfg {
 	unsigned int va_bits;
 	unsigned int pa_bits;
 	unsigned int flags;
+	unsigned int max_leaf_level;
 	void (*sync)(void *cookie, void *ptr, size_t len);
 	void *cookie;
 };
@@ -192,6 +196,7 @@ int gpt_read_and_clear_dirty(struct gpt *pt, u64 iova, u64 size,
 int gpt_split(struct gpt *pt, u64 iova, gfp_t gfp);
 void gpt_top(struct gpt *pt, u64 *top_pa, unsigned int *levels);
 u64 *gpt_leaf_entry(struct gpt *pt, u64 iova, unsigned int *level);
+void gpt_set_max_leaf_level(struct gpt *pt, unsigned int level);
 
 void gpt_gather_init(struct gpt_gather *g);
 void gpt_gather_free(struct gpt_gather *g);

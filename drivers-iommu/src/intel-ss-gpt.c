@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Intel VT-d second-stage page tables on lib-gpt.
+ *
+ * A paging domain that uses second-stage translation keeps its table in
+ * lib-gpt's VT-d format; domain->pgd points at lib-gpt's top table, so the
+ * context and PASID entries the driver programs need no change.  The
+ * driver's map, unmap, iova_to_phys and dirty-tracking ops call in here
+ * for such domains, and the old dma_pte code is not used for them.
+ */
+#include <linux/gpt.h>
+#include <linux/iommu.h>
+#include <linux/iommu-dir.h>
+#include <linux/slab.h>
+#include <asm/cacheflush.h>
+#include "../intel/iommu.h"
+
+static struct dmar_domain *gpt_dmar(struct iommu_domain *domain)
+{
+	return container_of(domain, struct dmar_domain, domain);
+}
+
+/* The walker does not snoop: write the entries back to memory. */
+static void intel_gpt_sync(void *cookie, void *ptr, size_t len)
+{
+	struct dmar_domain *domain = cookie;
+
+	if (!domain->iommu_coherency)
+		clflush_cache_range(ptr, len);
+}
+
+/* A new, empty table for @domain's current width and page sizes. */
+static struct gpt *intel_gpt_alloc(struct dmar_domain *domain)
+{
+	struct gpt_cfg cfg = {
+		.va_bits = agaw_to_width(domain->agaw),
+		.pa_bits = 52,
+		.flags = GPT_CFG_DIRTY | (domain->iommu_superpage ? 0 : GPT_CFG_NO_HUGE),
+		.max_leaf_level = domain->iommu_superpage,
+		.sync = intel_gpt_sync,
+		.cookie = domain,
+	};
+	unsigned int levels;
+	struct gpt *gpt;
+	u64 top;
+
+	gpt = kzalloc(sizeof(*gpt), GFP_KERNEL);
+	if (!gpt)
+		return ERR_PTR(-ENOMEM);
+	if (gpt_init(gpt, &gpt_fmt_vtd_ss, &cfg, GFP_KERNEL)) {
+		kfree(gpt);
+		return ERR_PTR(-ENOMEM);
+	}
+	gpt_top(gpt, &top, &levels);
+	if (WARN_ON(levels != agaw_to_level(domain->agaw))) {
+		gpt_destroy(gpt);
+		kfree(gpt);
+		return ERR_PTR(-EINVAL);
+	}
+	return gpt;
+}
+
+static void intel_gpt_install(struct dmar_domain *domain, struct gpt *gpt)
+{
+	unsigned int levels;
+	u64 top;
+
+	gpt_top(gpt, &top, &levels);
+	domain->gpt = gpt;
+	domain->pgd = phys_to_virt(top);
+}
+
+/**
+ * intel_gpt_domain_init() - give a second-stage domain a lib-gpt table
+ * @domain: the domain, with gaw, agaw and iommu_superpage set
+ *
+ * Context: process context; sleeps.
+ * Return: 0 or -ENOMEM / -EINVAL.
+ */
+int intel_gpt_domain_init(struct dmar_domain *domain)
+{
+	struct gpt *gpt = intel_gpt_alloc(domain);
+
+	if (IS_ERR(gpt))
+		return PTR_ERR(gpt);
+	intel_gpt_install(domain, gpt);
+	return 0;
+}
+
+/**
+ * intel_gpt_domain_free() - free a domain's lib-gpt table
+ * @domain: the domain, no longer attached anywhere
+ *
+ * Context: any.
+ */
+void intel_gpt_domain_free(struct dmar_domain *domain)
+{
+	gpt_destroy(domain->gpt);
+	kfree(domain->gpt);
+	domain->gpt = NULL;
+	domain->pgd = NULL;
+}
+
+static int intel_gpt_find_leaf(void *arg, const struct gpt_leaf *leaf)
+{
+	return 1;
+}
+
+/**
+ * intel_gpt_domain_shrink() - fit an empty domain to a narrower IOMMU
+ * @domain: the domain, about to be attached
+ * @agaw: the IOMMU's adjusted guest address width
+ *
+ * The driver's own tables drop top levels here; a lib-gpt table is made
+ * anew with fewer levels instead, which is only right while nothing is
+ * mapped.  On failure the domain keeps its table.
+ *
+ * Context: process context; sleeps.
+ * Return: 0, -EBUSY if something is mapped, or -ENOMEM.
+ */
+int intel_gpt_domain_shrink(struct dmar_domain *domain, int agaw)
+{
+	struct gpt *old = domain->gpt, *gpt;
+	int old_agaw = domain->agaw;
+
+	if (gpt_walk(old, 0, 1ULL << agaw_to_width(old_agaw),
+		     intel_gpt_find_leaf, NULL))
+		return -EBUSY;
+	domain->agaw = agaw;
+	gpt = intel_gpt_alloc(domain);
+	if (IS_ERR(gpt)) {
+		domain->agaw = old_agaw;
+		return PTR_ERR(gpt);
+	}
+	intel_gpt_install(domain, gpt);
+	gpt_destroy(old);
+	kfree(old);
+	return 0;
+}
+
+static unsigned int intel_gpt_prot(struct dmar_domain *domain, int prot)
+{
+	return (prot & IOMMU_READ ? GPT_READ : 0) |
+	       (prot & IOMMU_WRITE ? GPT_WRITE : 0) |
+	       (domain->set_pte_snp ? GPT_CACHE : 0);
+}
+
+/* The driver checks attach against the highest address ever mapped. */
+static int intel_gpt_note_max(struct dmar_domain *domain, u64 last)
+{
+	if (domain->gaw < 64 && last >> domain->gaw)
+		return -ERANGE;
+	if (domain->max_addr < last + 1)
+		domain->max_addr = last + 1;
+	return 0;
+}
+
+/**
+ * intel_gpt_map_pages() - iommu_domain_ops.map_pages for lib-gpt domains
+ * @domain: the domain
+ * @iova: first IOVA
+ * @paddr: physical address
+ * @pgsize: page size
+ * @pgcount: number of pages
+ * @prot: IOMMU_READ / IOMMU_WRITE
+ * @gfp: allocation flags
+ * @mapped: incremented by the bytes mapped
+ *
+ * Context: may sleep if @gfp allows.
+ * Return: 0 or a negative errno, with nothing mapped.
+ */
+int intel_gpt_map_pages(struct iommu_domain *domain, unsigned long iova,
+			phys_addr_t paddr, size_t pgsize, size_t pgcount,
+			int prot, gfp_t gfp, size_t *mapped)
+{
+	struct dmar_domain *dmar = gpt_dmar(domain);
+	size_t size = pgsize * pgcount;
+	int ret;
+
+	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
+		return -EINVAL;
+	ret = intel_gpt_note_max(dmar, iova + size - 1);
+	if (ret)
+		return ret;
+	ret = gpt_map(dmar->gpt, iova, paddr, size, intel_gpt_prot(dmar, prot), gfp);
+	if (!ret && mapped)
+		*mapped += size;
+	return ret;
+}
+
+/* Tables left the tree: flush now, so they can be freed before we return. */
+static void intel_gpt_release(struct dmar_domain *dmar, struct gpt_gather *g,
+			      unsigned long iova, size_t size)
+{
+	if (g->nr_tables)
+		cache_tag_flush_range(dmar, iova, iova + size - 1, 0);
+	gpt_gather_free(g);
+}
+
+/**
+ * intel_gpt_unmap_pages() - iommu_domain_ops.unmap_pages for lib-gpt domains
+ * @domain: the domain
+ * @iova: first IOVA
+ * @pgsize: page size
+ * @pgcount: number of pages
+ * @gather: the range is added here for the caller's IOTLB sync
+ *
+ * A huge page that the range cuts is split without a hole, so exactly the
+ * range is unmapped.
+ *
+ * Context: any.
+ * Return: bytes unmapped (the range).
+ */
+size_t intel_gpt_unmap_pages(struct iommu_domain *domain, unsigned long iova,
+			     size_t pgsize, size_t pgcount,
+			     struct iommu_iotlb_gather *gather)
+{
+	struct dmar_domain *dmar = gpt_dmar(domain);
+	size_t size = pgsize * pgcount;
+	struct gpt_gather g;
+
+	gpt_gather_init(&g);
+	gpt_unmap(dmar->gpt, iova, size, &g);
+	intel_gpt_release(dmar, &g, iova, size);
+	if (!iommu_iotlb_gather_queued(gather))
+		iommu_iotlb_gather_add_page(domain, gather, iova, size);
+	return size;
+}
+
+/**
+ * intel_gpt_iova_to_phys() - iommu_domain_ops.iova_to_phys, lockless
+ * @domain: the domain
+ * @iova: the IOVA
+ *
+ * Context: any.
+ * Return: the physical address, or 0 if @iova is not mapped.
+ */
+phys_addr_t intel_gpt_iova_to_phys(struct iommu_domain *domain, dma_addr_t iova)
+{
+	struct gpt_leaf leaf;
+
+	if (gpt_lookup(gpt_dmar(domain)->gpt, iova, &leaf))
+		return 0;
+	return leaf.pa + (iova - leaf.iova);
+}
+
+static int intel_gpt_record_dirty(void *arg, const struct gpt_leaf *leaf)
+{
+	if (leaf->dirty)
+		iommu_dirty_bitmap_record(arg, leaf->iova, leaf->size);
+	return 0;
+}
+
+/**
+ * intel_gpt_read_and_clear_dirty() - dirty tracking for lib-gpt domains
+ * @domain: the domain
+ * @iova: first IOVA
+ * @size: bytes
+ * @flags: IOMMU_DIRTY_NO_CLEAR to leave the bits set
+ * @dirty: the bitmap to record dirty leaves in
+ *
+ * Context: any.
+ * Return: 0 or a negative errno.
+ */
+int intel_gpt_read_and_clear_dirty(struct iommu_domain *domain,
+				   unsigned long iova, size_t size,
+				   unsigned long flags,
+				   struct iommu_dirty_bitmap *dirty)
+{
+	struct gpt *gpt = gpt_dmar(domain)->gpt;
+
+	if (flags & IOMMU_DIRTY_NO_CLEAR)
+		return gpt_walk(gpt, iova, size, intel_gpt_record_dirty, dirty);
+	return gpt_read_and_clear_dirty(gpt, iova, size, intel_gpt_record_dirty,
+					dirty);
+}
+
+/**
+ * intel_gpt_map_dir() - iommu_domain_ops.map_dir for lib-gpt domains
+ * @domain: the domain
+ * @iova: IOVA of @pfns[0]
+ * @pfns: hmm_range_fault()-style page array
+ * @npages: number of entries
+ * @prot: IOMMU_READ / IOMMU_WRITE
+ * @flags: IOMMU_DIR_UPDATE to replace instead of map
+ * @gfp: allocation flags
+ * @gather: collects the range to flush; the caller syncs it once
+ *
+ * Context: may sleep if @gfp allows.
+ * Return: 0, -EOPNOTSUPP for a first-stage domain, or lib-gpt's error.
+ */
+int intel_gpt_map_dir(struct iommu_domain *domain, unsigned long iova,
+		      const unsigned long *pfns, unsigned long npages, int prot,
+		      unsigned int flags, gfp_t gfp,
+		      struct iommu_iotlb_gather *gather)
+{
+	struct dmar_domain *dmar = gpt_dmar(domain);
+	size_t size = npages << VTD_PAGE_SHIFT;
+	struct gpt_gather g;
+	int ret;
+
+	if (!dmar->gpt)
+		return -EOPNOTSUPP;
+	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
+		return -EINVAL;
+	ret = intel_gpt_note_max(dmar, iova + size - 1);
+	if (ret)
+		return ret;
+	if (!(flags & IOMMU_DIR_UPDATE))
+		return gpt_map_pfns(dmar->gpt, iova, pfns, npages,
+				    intel_gpt_prot(dmar, prot), gfp);
+	gpt_gather_init(&g);
+	ret = gpt_update_pfns(dmar->gpt, iova, pfns, npages,
+			      intel_gpt_prot(dmar, prot), &g, gfp);
+	if (g.flush && !g.nr_tables)
+		iommu_iotlb_gather_add_range(gather, iova, size);
+	intel_gpt_release(dmar, &g, iova, size);
+	return ret;
+}
