@@ -54,10 +54,12 @@ SPLAT_RE+='list_add corruption|list_del corruption|Kernel panic|Call Trace:'
 
 # ---- TAP from a log --------------------------------------------------------
 #
-# KTAP suites start with a top-level "# Subtest: NAME" line; their top-level
-# "ok N" / "not ok N" lines are the results (indented lines belong to nested
-# KUnit suites and are not ours).  A suite carrying a "# negative-control:"
-# line is expected to fail and is reported as a single line.
+# A KTAP suite starts with "# Subtest: NAME": at the left margin for the test
+# modules, indented by four spaces for the KUnit suites the kernel runs at
+# boot (reported as "kunit: NAME").  Its "ok N" / "not ok N" lines at the
+# same indentation are the results; deeper ones (parameterised cases) are
+# summed up by their parent.  A suite carrying a "# negative-control:" line
+# is expected to fail and is reported as one line.
 parse_log() {
 	local iommu=$1 log=$2 stage=$3
 	clean_log "$log" | awk -v stage="$stage" -v iommu="$iommu" '
@@ -80,17 +82,28 @@ parse_log() {
 		}
 		suite = ""
 	}
-	/^# Subtest: / {
+	{
+		match($0, /^ */)
+		lead = RLENGTH
+		body = substr($0, lead + 1)
+	}
+	(lead == 0 || lead == 4) && body ~ /^# Subtest: / {
 		close_suite()
-		suite = $3; plan = -1; nres = 0; nfail = 0; neg = 0; out = ""
+		split(body, w, " ")
+		suite = (lead ? "kunit: " : "") w[3]
+		slead = lead; plan = -1; nres = 0; nfail = 0; neg = 0; out = ""
 		nsuites++
 		next
 	}
-	suite != "" && /^KTAP version/ { close_suite(); next }
-	suite != "" && /^# negative-control:/ { neg = 1; next }
-	suite != "" && plan < 0 && /^1\.\.[0-9]+/ { plan = substr($1, 4) + 0; next }
-	suite != "" && /^(not )?ok [0-9]+ / {
-		line = $0
+	# A line left of the suite (KUnit closing the suite) ends it.
+	suite != "" && lead < slead && body ~ /^((not )?ok [0-9]+ |KTAP version|# )/ { close_suite() }
+	suite != "" && lead == slead && body ~ /^KTAP version/ { close_suite(); next }
+	suite != "" && lead == slead && body ~ /^# negative-control:/ { neg = 1; next }
+	suite != "" && lead == slead && plan < 0 && body ~ /^1\.\.[0-9]+/ {
+		plan = substr(body, 4) + 0; next
+	}
+	suite != "" && lead == slead && body ~ /^(not )?ok [0-9]+ / {
+		line = body
 		bad = (line ~ /^not ok/)
 		sub(/^(not )?ok [0-9]+ /, "", line)
 		name = line; sub(/ #.*/, "", name)
