@@ -1003,6 +1003,35 @@ static void gpt_test_sync(struct kunit *test)
 	gpt_destroy(&pt);
 }
 
+/* Dropping top levels keeps every mapping below the new width. */
+static void gpt_test_shrink(struct kunit *test)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+	struct gpt_leaf leaf;
+	struct gpt pt;
+
+	new_pt(test, &pt, 0);
+	if (f->fmt->can_grow) {
+		KUNIT_EXPECT_EQ(test, gpt_shrink(&pt, 39), -EINVAL);
+		gpt_destroy(&pt);
+		return;
+	}
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, PG_2M, 0x5000, PG_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, 1ULL << 40, 0x6000, PG_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, gpt_shrink(&pt, 39), -EBUSY);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, 1ULL << 40, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, unmap_all(&pt, 1ULL << 40, PG_4K), PG_4K);
+	/* The empty tables that unmap left at 2^40 do not hold it back. */
+	KUNIT_ASSERT_EQ(test, gpt_shrink(&pt, 39), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, PG_2M, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.pa, 0x5000);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 1ULL << 39, 0, PG_4K, GPT_READ, GFP_KERNEL),
+			-ERANGE);
+	KUNIT_EXPECT_EQ(test, unmap_all(&pt, 0, 1ULL << 39), PG_4K);
+	KUNIT_EXPECT_EQ(test, gpt_nr_tables(&pt), 1);
+	gpt_destroy(&pt);
+}
+
 static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_encode_decode),
 	KUNIT_CASE(gpt_test_va_bits),
@@ -1012,6 +1041,7 @@ static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_dirty),
 	KUNIT_CASE(gpt_test_sync),
 	KUNIT_CASE(gpt_test_alloc_failures),
+	KUNIT_CASE(gpt_test_shrink),
 	KUNIT_CASE_SLOW(gpt_test_random),
 	KUNIT_CASE_SLOW(gpt_test_concurrent),
 	{}

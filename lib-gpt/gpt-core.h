@@ -52,7 +52,8 @@ static inline void PT(sync)(const struct gpt *pt, u64 *table, int lo, int hi)
 
 /*
  * A table that left the tree: hand it, and every table below it, to @g.
- * Return the bytes its leaves mapped.  One pass over the subtree.
+ * Return the bytes its leaves mapped.  One pass over the subtree.  With a
+ * NULL @g, only count.
  */
 static u64 PT(gather_subtree)(struct gpt *pt, struct gpt_gather *g,
 			      u64 *table, unsigned int level)
@@ -70,7 +71,8 @@ static u64 PT(gather_subtree)(struct gpt *pt, struct gpt_gather *g,
 		else
 			n++;
 	}
-	gpt_table_gather(pt, g, table);
+	if (g)
+		gpt_table_gather(pt, g, table);
 	return bytes + (n << gpt_shift(level));
 }
 
@@ -835,6 +837,51 @@ static void PT(free_all)(struct gpt *pt)
 	PT(free_level)(pt, gpt_top_table(pt->top), gpt_top_levels(pt->top) - 1);
 }
 
+/*
+ * Drop top levels while only entry 0 of the top table is in use, so that
+ * the tree fits a walker with fewer levels.  The child of entry 0 becomes
+ * the top; an empty top table just serves at the lower level.
+ */
+static int PT(shrink)(struct gpt *pt, unsigned int levels, struct gpt_gather *g)
+{
+	unsigned long top = READ_ONCE(pt->top);
+
+	while (gpt_top_levels(top) > levels) {
+		unsigned int level = gpt_top_levels(top) - 1;
+		u64 *t = gpt_top_table(top);
+		u64 e0 = READ_ONCE(t[0]);
+		int i;
+
+		/* Tables left behind by partial unmaps do not count. */
+		for (i = 1; i < GPT_ENTRIES; i++) {
+			u64 e = READ_ONCE(t[i]);
+
+			if (pt_present(e) &&
+			    (!pt_is_table(e, level) ||
+			     PT(gather_subtree)(pt, NULL, PT(child)(e), level - 1)))
+				return -EBUSY;
+		}
+		for (i = 1; i < GPT_ENTRIES; i++) {
+			u64 e = READ_ONCE(t[i]);
+
+			if (pt_present(e)) {
+				WRITE_ONCE(t[i], 0);
+				PT(gather_subtree)(pt, g, PT(child)(e), level - 1);
+			}
+		}
+		if (!pt_present(e0)) {
+			top = gpt_mk_top(t, level);
+		} else if (pt_is_table(e0, level)) {
+			top = gpt_mk_top(PT(child)(e0), level);
+			gpt_table_gather(pt, g, t);
+		} else {
+			return -EBUSY;
+		}
+		WRITE_ONCE(pt->top, top);
+	}
+	return 0;
+}
+
 /* The leaf entry that maps @iova, for tests and debugging. */
 static u64 *PT(entry)(struct gpt *pt, u64 iova, unsigned int *levelp)
 {
@@ -887,4 +934,5 @@ static bool PT(prot_ok)(unsigned int prot)
 	.split		= PT(split),					\
 	.free_all	= PT(free_all),					\
 	.entry		= PT(entry),					\
+	.shrink		= PT(shrink),					\
 }

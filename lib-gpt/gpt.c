@@ -472,6 +472,56 @@ void gpt_set_max_leaf_level(struct gpt *pt, unsigned int level)
 }
 EXPORT_SYMBOL_GPL(gpt_set_max_leaf_level);
 
+static int gpt_found(void *arg, const struct gpt_leaf *leaf)
+{
+	return 1;
+}
+
+/**
+ * gpt_shrink() - narrow the input address width, dropping top levels
+ * @pt: the page table, of a format that does not grow
+ * @va_bits: the new input width, at most the current one
+ *
+ * For a walker that turns out to handle fewer levels than the table was
+ * made with (an IOMMU driver learns this at attach).  Works while every
+ * mapping lies below the new width: each dropped top table may use only
+ * its entry 0.  Must not race with other calls on @pt; the dropped tables
+ * are freed after an RCU grace period, so no walker may still use them
+ * (call it before the table is handed to hardware, or flush first).
+ *
+ * Context: any.
+ * Return: 0, -EINVAL for a bad width, or -EBUSY if something is mapped
+ * above the new width (nothing changed).
+ */
+int gpt_shrink(struct gpt *pt, unsigned int va_bits)
+{
+	unsigned int levels;
+	struct gpt_gather g;
+	int ret;
+
+	if (pt->fmt->can_grow || va_bits <= GPT_PAGE_SHIFT || va_bits > pt->cfg.va_bits)
+		return -EINVAL;
+	levels = pt->fmt->levels_for(va_bits);
+	if (levels < pt->fmt->min_levels)
+		return -EINVAL;
+	gpt_gather_init(&g);
+	if (va_bits < pt->cfg.va_bits) {
+		u64 above = (pt->cfg.va_bits == 64 ? 0 : 1ULL << pt->cfg.va_bits) -
+			    (1ULL << va_bits);
+
+		if (gpt_walk(pt, 1ULL << va_bits, above, gpt_found, NULL))
+			return -EBUSY;
+		/* Release the empty tables partial unmaps left up there. */
+		gpt_unmap(pt, 1ULL << va_bits, above, &g);
+	}
+	ret = pt->fmt->shrink(pt, levels, &g);
+	gpt_gather_free(&g);
+	if (!ret)
+		pt->cfg.va_bits = va_bits;
+	return ret;
+}
+EXPORT_SYMBOL_GPL(gpt_shrink);
+
 /**
  * gpt_leaf_entry() - find the leaf entry that maps an IOVA
  * @pt: the page table

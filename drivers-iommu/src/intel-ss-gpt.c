@@ -101,40 +101,29 @@ void intel_gpt_domain_free(struct dmar_domain *domain)
 	domain->pgd = NULL;
 }
 
-static int intel_gpt_find_leaf(void *arg, const struct gpt_leaf *leaf)
-{
-	return 1;
-}
-
 /**
- * intel_gpt_domain_shrink() - fit an empty domain to a narrower IOMMU
+ * intel_gpt_domain_shrink() - fit a domain to a narrower IOMMU
  * @domain: the domain, about to be attached
  * @agaw: the IOMMU's adjusted guest address width
  *
- * The driver's own tables drop top levels here; a lib-gpt table is made
- * anew with fewer levels instead, which is only right while nothing is
- * mapped.  On failure the domain keeps its table.
+ * Where the driver's own tables drop their top levels, the lib-gpt table
+ * does the same: every mapping must already lie below the new width.
  *
- * Context: process context; sleeps.
- * Return: 0, -EBUSY if something is mapped, or -ENOMEM.
+ * Context: process context.
+ * Return: 0, or -EBUSY if something is mapped above the new width.
  */
 int intel_gpt_domain_shrink(struct dmar_domain *domain, int agaw)
 {
-	struct gpt *old = domain->gpt, *gpt;
-	int old_agaw = domain->agaw;
+	unsigned int levels;
+	u64 top;
+	int ret;
 
-	if (gpt_walk(old, 0, 1ULL << agaw_to_width(old_agaw),
-		     intel_gpt_find_leaf, NULL))
-		return -EBUSY;
+	ret = gpt_shrink(domain->gpt, agaw_to_width(agaw));
+	if (ret)
+		return ret;
+	gpt_top(domain->gpt, &top, &levels);
+	domain->pgd = phys_to_virt(top);
 	domain->agaw = agaw;
-	gpt = intel_gpt_alloc(domain);
-	if (IS_ERR(gpt)) {
-		domain->agaw = old_agaw;
-		return PTR_ERR(gpt);
-	}
-	intel_gpt_install(domain, gpt);
-	gpt_destroy(old);
-	kfree(old);
 	return 0;
 }
 

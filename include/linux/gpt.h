@@ -151,6 +151,7 @@ struct gpt_fmt {
 	int (*split)(struct gpt *pt, u64 iova, unsigned int level, gfp_t gfp);
 	void (*free_all)(struct gpt *pt);
 	u64 *(*entry)(struct gpt *pt, u64 iova, unsigned int *level);
+	int (*shrink)(struct gpt *pt, unsigned int levels, struct gpt_gather *g);
 };
 
 /**
@@ -197,6 +198,7 @@ int gpt_split(struct gpt *pt, u64 iova, gfp_t gfp);
 void gpt_top(struct gpt *pt, u64 *top_pa, unsigned int *levels);
 u64 *gpt_leaf_entry(struct gpt *pt, u64 iova, unsigned int *level);
 void gpt_set_max_leaf_level(struct gpt *pt, unsigned int level);
+int gpt_shrink(struct gpt *pt, unsigned int va_bits);
 
 void gpt_gather_init(struct gpt_gather *g);
 void gpt_gather_free(struct gpt_gather *g);
