@@ -22,7 +22,7 @@
 #define EDU_DEVICE	0x11e8
 #define NPAGES		(3 * 512)
 /* Clear of the MSI window and of AMD's reserved hole. */
-#define TEST_IOVA	(1ULL << 40)
+#define TEST_IOVA	BIT_ULL(40)
 
 struct dir_test {
 	struct pci_dev *pdev;

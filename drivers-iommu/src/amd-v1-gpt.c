@@ -135,6 +135,10 @@ static void amd_gpt_free(struct io_pgtable *iop)
 {
 	struct amd_io_pgtable *pgtable = io_pgtable_to_data(iop);
 
+	if (!pgtable->gpt) {
+		io_pgtable_amd_iommu_v1_init_fns.free(iop);
+		return;
+	}
 	gpt_destroy(pgtable->gpt);
 	kfree(pgtable->gpt);
 	pgtable->gpt = NULL;
@@ -152,6 +156,11 @@ static struct io_pgtable *amd_gpt_alloc(struct io_pgtable_cfg *cfg, void *cookie
 	unsigned int levels;
 	u64 top;
 
+	/* The driver's own code, for comparison (iommu_gpt_enabled). */
+	if (!READ_ONCE(iommu_gpt_enabled)) {
+		pgtable->gpt = NULL;
+		return io_pgtable_amd_iommu_v1_init_fns.alloc(cfg, cookie);
+	}
 	pgtable->gpt = kzalloc(sizeof(*pgtable->gpt), GFP_KERNEL);
 	if (!pgtable->gpt)
 		return NULL;

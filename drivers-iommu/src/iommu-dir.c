@@ -12,8 +12,11 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
+bool iommu_gpt_enabled = true;
+EXPORT_SYMBOL_GPL(iommu_gpt_enabled);
+
 #define DIR_PAGE_SHIFT	12
-#define DIR_PAGE_SIZE	(1UL << DIR_PAGE_SHIFT)
+#define DIR_PAGE_SIZE	BIT(DIR_PAGE_SHIFT)
 
 /**
  * iommu_dir_init() - prepare a paging domain for directory mapping

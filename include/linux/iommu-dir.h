@@ -36,6 +36,14 @@ struct iommu_dir {
 	atomic_long_t nr_flushes;
 };
 
+/*
+ * Drivers that can keep their page tables on lib-gpt do so for domains
+ * created while this is true (the default).  Clearing it makes new domains
+ * use the driver's own page-table code, so a test can run the same
+ * operations on both and compare.
+ */
+extern bool iommu_gpt_enabled;
+
 int iommu_dir_init(struct iommu_dir *dir, struct iommu_domain *domain,
 		   struct device *dev);
 void iommu_dir_destroy(struct iommu_dir *dir);

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gpt_ab - the driver's own page-table code against lib-gpt, in one guest.
+ *
+ * Why this exists: lib-gpt replaces the page tables of the VT-d and AMD-Vi
+ * paging domains, and the replaced code is still in the tree.  Clearing
+ * iommu_gpt_enabled makes the next domain use the old code, so the same
+ * operations can run on an old domain and a new one for the same device:
+ * every translation must come out the same, and the cost of each is
+ * printed.  Under QEMU's TCG with -icount shift=0 the guest clock counts
+ * instructions, so the figures are instruction counts: compare the ratio,
+ * not the nanoseconds.
+ *
+ * The domains are attached to edu in turn (the drivers learn the hardware's
+ * page sizes at attach), but edu does no DMA here: gpt_edu_smoke does that.
+ */
+
+#include <linux/iommu.h>
+#include <linux/iommu-dir.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/prandom.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+
+#define EDU_VENDOR_ID	0x1234
+#define EDU_DEVICE_ID	0x11e8
+
+/* IOVAs clear of the MSI window and of AMD's reserved hole. */
+#define AB_IOVA_4K	BIT_ULL(40)
+#define AB_IOVA_2M	(2ULL << 40)
+#define AB_IOVA_RND	(3ULL << 40)
+#define AB_RND_SPAN	SZ_1G
+/* Physical addresses need not exist: nothing is ever accessed. */
+#define AB_PA_4K	(0x40000000ULL + SZ_4K)
+#define AB_PA_2M	(0x80000000ULL + SZ_2M)
+#define AB_REPS		32
+#define AB_RND_OPS	200
+/* Translations sampled per case, every AB_STEP bytes. */
+#define AB_SAMPLES	2048
+
+struct ab_run {
+	u64 map_4k, unmap_4k, map_2m, unmap_2m;	/* ns per call */
+	phys_addr_t xl_4k[256];
+	phys_addr_t xl_2m[AB_SAMPLES];
+	phys_addr_t xl_rnd[AB_SAMPLES];
+	int err;
+};
+
+static bool ab_probed;
+
+static void ab_sample(struct iommu_domain *d, u64 iova, u64 span,
+		      phys_addr_t *out, unsigned int n)
+{
+	u64 step = span / n;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		out[i] = iommu_iova_to_phys(d, iova + i * step + (i % 7) * 0x208);
+}
+
+/* Map and unmap @count pages of @pgsize @AB_REPS times; ns per call. */
+static int ab_time(struct iommu_domain *d, u64 iova, u64 pa, size_t pgsize,
+		   size_t count, u64 *map_ns, u64 *unmap_ns)
+{
+	size_t size = pgsize * count;
+	u64 t, tm = 0, tu = 0;
+	unsigned int r;
+	int ret;
+
+	for (r = 0; r < AB_REPS; r++) {
+		t = ktime_get_ns();
+		ret = iommu_map(d, iova, pa, size, IOMMU_READ | IOMMU_WRITE, GFP_KERNEL);
+		tm += ktime_get_ns() - t;
+		if (ret)
+			return ret;
+		t = ktime_get_ns();
+		if (iommu_unmap(d, iova, size) != size)
+			return -EIO;
+		tu += ktime_get_ns() - t;
+	}
+	*map_ns = tm / AB_REPS;
+	*unmap_ns = tu / AB_REPS;
+	return 0;
+}
+
+static bool ab_free_range(struct iommu_domain *d, u64 iova, size_t size)
+{
+	size_t off;
+
+	for (off = 0; off < size; off += SZ_4K)
+		if (iommu_iova_to_phys(d, iova + off))
+			return false;
+	return true;
+}
+
+/*
+ * A fixed pseudo-random mix of maps and unmaps, the same on both domains.
+ * A map goes only where nothing is mapped and an unmap removes exactly one
+ * earlier map: where the old code and lib-gpt are allowed to differ
+ * (overlapping maps, unmaps that cut a huge page) is left out.
+ */
+static int ab_random(struct iommu_domain *d)
+{
+	struct { u64 off; size_t size; } live[AB_RND_OPS];
+	unsigned int i, n = 0;
+	struct rnd_state rs;
+
+	prandom_seed_state(&rs, 0x5eed);
+	for (i = 0; i < AB_RND_OPS; i++) {
+		u32 r = prandom_u32_state(&rs), q = prandom_u32_state(&rs);
+		size_t size = r & 1 ? (1 + r % 64) * SZ_4K : SZ_2M * (1 + (r >> 8) % 4);
+		u64 off = (u64)(q % (AB_RND_SPAN / SZ_2M - 8)) * SZ_2M +
+			  (r & 1 ? ((r >> 12) % 256) * SZ_4K : 0);
+		int ret;
+
+		if (n && (r >> 20) % 3 == 0) {
+			unsigned int k = q % n;
+
+			if (iommu_unmap(d, AB_IOVA_RND + live[k].off, live[k].size) !=
+			    live[k].size)
+				return -EIO;
+			live[k] = live[--n];
+			continue;
+		}
+		if (!ab_free_range(d, AB_IOVA_RND + off, size))
+			continue;
+		ret = iommu_map(d, AB_IOVA_RND + off, 0x100000000ULL + off, size,
+				IOMMU_READ | (r & 2 ? IOMMU_WRITE : 0), GFP_KERNEL);
+		if (ret)
+			return ret;
+		live[n].off = off;
+		live[n++].size = size;
+	}
+	return 0;
+}
+
+static void ab_one(struct pci_dev *pdev, bool gpt, struct ab_run *run)
+{
+	struct iommu_domain *d;
+	unsigned int i;
+
+	WRITE_ONCE(iommu_gpt_enabled, gpt);
+	d = iommu_paging_domain_alloc(&pdev->dev);
+	WRITE_ONCE(iommu_gpt_enabled, true);
+	if (IS_ERR(d)) {
+		run->err = PTR_ERR(d);
+		return;
+	}
+	run->err = iommu_attach_device(d, &pdev->dev);
+	if (run->err)
+		goto out_free;
+
+	run->err = iommu_map(d, AB_IOVA_4K, AB_PA_4K, 256 * SZ_4K,
+			     IOMMU_READ | IOMMU_WRITE, GFP_KERNEL);
+	if (!run->err)
+		run->err = iommu_map(d, AB_IOVA_2M, AB_PA_2M, 256 * SZ_2M,
+				     IOMMU_READ, GFP_KERNEL);
+	if (!run->err)
+		run->err = ab_random(d);
+	if (run->err)
+		goto out_detach;
+	for (i = 0; i < 256; i++)
+		run->xl_4k[i] = iommu_iova_to_phys(d, AB_IOVA_4K + i * SZ_4K + 0x10);
+	ab_sample(d, AB_IOVA_2M, 256 * SZ_2M, run->xl_2m, AB_SAMPLES);
+	ab_sample(d, AB_IOVA_RND, AB_RND_SPAN, run->xl_rnd, AB_SAMPLES);
+	iommu_unmap(d, AB_IOVA_4K, 256 * SZ_4K);
+	iommu_unmap(d, AB_IOVA_2M, 256 * SZ_2M);
+	iommu_unmap(d, AB_IOVA_RND, AB_RND_SPAN);
+
+	run->err = ab_time(d, AB_IOVA_4K, AB_PA_4K, SZ_4K, 256, &run->map_4k,
+			   &run->unmap_4k);
+	if (!run->err)
+		run->err = ab_time(d, AB_IOVA_2M, AB_PA_2M, SZ_2M, 256, &run->map_2m,
+				   &run->unmap_2m);
+out_detach:
+	iommu_detach_device(d, &pdev->dev);
+out_free:
+	iommu_domain_free(d);
+}
+
+static void ab_ratio(const char *what, u64 old, u64 gpt)
+{
+	pr_info("# ab: %-13s old %8llu ns  gpt %8llu ns  old/gpt %llu.%02llux\n",
+		what, old, gpt, old / max(gpt, 1ULL), old * 100 / max(gpt, 1ULL) % 100);
+}
+
+static void ab_report(unsigned int nr, const char *name, const phys_addr_t *a,
+		      const phys_addr_t *b, unsigned int n, int err)
+{
+	unsigned int i, diff = 0, mapped = 0;
+
+	if (err) {
+		pr_info("not ok %u %s # error %d\n", nr, name, err);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		diff += a[i] != b[i];
+		mapped += !!b[i];
+	}
+	if (diff || !mapped)
+		pr_info("not ok %u %s # %u of %u sampled translations differ, %u mapped\n",
+			nr, name, diff, n, mapped);
+	else
+		pr_info("ok %u %s # %u sampled translations agree, %u mapped\n",
+			nr, name, n, mapped);
+}
+
+static int ab_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct ab_run *old, *new;
+	int err;
+
+	if (ab_probed)
+		return -EBUSY;
+	old = kzalloc(sizeof(*old), GFP_KERNEL);
+	new = kzalloc(sizeof(*new), GFP_KERNEL);
+	if (!old || !new) {
+		kfree(old);
+		kfree(new);
+		return -ENOMEM;
+	}
+	ab_probed = true;
+	ab_one(pdev, false, old);
+	ab_one(pdev, true, new);
+	err = old->err ? old->err : new->err;
+
+	pr_info("KTAP version 1\n");
+	pr_info("# Subtest: gpt_ab\n");
+	pr_info("1..3\n");
+	pr_info("# ab: %s; old = the driver's page-table code, gpt = lib-gpt\n",
+		pdev->dev.iommu && pdev->dev.iommu->iommu_dev ?
+		dev_name(pdev->dev.iommu->iommu_dev->dev) : "no iommu");
+	pr_info("# ab: TCG with -icount shift=0: ns are guest instructions; compare ratios\n");
+	if (!err) {
+		ab_ratio("256x4K map", old->map_4k, new->map_4k);
+		ab_ratio("256x4K unmap", old->unmap_4k, new->unmap_4k);
+		ab_ratio("256x2M map", old->map_2m, new->map_2m);
+		ab_ratio("256x2M unmap", old->unmap_2m, new->unmap_2m);
+	}
+	ab_report(1, "same_translations_256x4k", old->xl_4k, new->xl_4k, 256, err);
+	ab_report(2, "same_translations_256x2m", old->xl_2m, new->xl_2m, AB_SAMPLES, err);
+	ab_report(3, "same_translations_random_ops", old->xl_rnd, new->xl_rnd,
+		  AB_SAMPLES, err);
+	kfree(old);
+	kfree(new);
+	return 0;
+}
+
+static void ab_remove(struct pci_dev *pdev)
+{
+	ab_probed = false;
+}
+
+static const struct pci_device_id ab_ids[] = {
+	{ PCI_DEVICE(EDU_VENDOR_ID, EDU_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, ab_ids);
+
+static struct pci_driver ab_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = ab_ids,
+	.probe = ab_probe,
+	.remove = ab_remove,
+	.driver_managed_dma = true,
+};
+
+static int __init ab_init(void)
+{
+	int ret = pci_register_driver(&ab_driver);
+
+	if (!ret && !ab_probed) {
+		pr_info("KTAP version 1\n");
+		pr_info("# Subtest: gpt_ab\n");
+		pr_info("1..1\n");
+		pr_info("not ok 1 edu_device_found # no edu (1234:11e8) bound\n");
+	}
+	return ret;
+}
+module_init(ab_init);
+
+static void __exit ab_exit(void)
+{
+	pci_unregister_driver(&ab_driver);
+}
+module_exit(ab_exit);
+
+MODULE_DESCRIPTION("The IOMMU drivers' own page tables against lib-gpt, same guest");
+MODULE_LICENSE("GPL");
