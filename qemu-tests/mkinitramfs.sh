@@ -41,7 +41,8 @@ while read -r label _ file _; do
 done < "$plan"
 
 list=$(mktemp)
-trap 'rm -f "$list"' EXIT
+tmp=
+trap 'rm -f "$list" ${tmp:+"$tmp"}' EXIT
 {
 	echo "dir /dev 0755 0 0"
 	echo "nod /dev/console 0600 0 0 c 5 1"
@@ -60,7 +61,11 @@ trap 'rm -f "$list"' EXIT
 	done
 } > "$list"
 
+# Write aside and rename: a guest starting meanwhile reads the old image
+# or the new one, never half of one.
 mkdir -p "$(dirname "$out")"
-"$gen" "$list" | gzip -9n > "$out.tmp"
-mv -f "$out.tmp" "$out"
+tmp=$(mktemp "$out.XXXXXX")
+"$gen" "$list" | gzip -9n > "$tmp"
+chmod 0644 "$tmp"
+mv -f "$tmp" "$out"
 echo "initramfs: $out ($(du -k "$out" | cut -f1) KiB: busybox, $# test file(s))"

@@ -36,8 +36,8 @@ QEMU_MODULE_DIRS := edu
 # Guest test programs (static executables) copied into the initramfs and
 # run after the modules, in name order; none yet.
 QEMU_PROGRAMS ?=
-# Boot+test budget per guest (seconds of wall time).
-QEMU_TIMEOUT ?= 300
+# Boot+test budget per guest (seconds of wall time); a good run takes ~15 s.
+QEMU_TIMEOUT ?= 120
 
 .PHONY: qemu-modules initramfs qemu-guests qemu-break
 

@@ -488,10 +488,14 @@ static const char * const resv_type_names[] = {
 
 static enum smoke_result test_resv_regions(struct edu_smoke *es)
 {
+	struct device *dev = &es->pdev->dev;
 	struct iommu_resv_region *r;
 	unsigned int i, clashes = 0;
 
-	iommu_get_resv_regions(&es->pdev->dev, &es->resv);
+	/* The core asks the device's IOMMU driver: there has to be one. */
+	if (!device_iommu_mapped(dev) || !dev->iommu || !dev->iommu->iommu_dev)
+		return fail(es, "edu is not behind an IOMMU");
+	iommu_get_resv_regions(dev, &es->resv);
 	es->resv_valid = true;
 	list_for_each_entry(r, &es->resv, list) {
 		u64 start = r->start, end = r->start + r->length - 1;
@@ -868,6 +872,7 @@ static void smoke_teardown(struct edu_smoke *es)
 	}
 	if (es->resv_valid)
 		iommu_put_resv_regions(&es->pdev->dev, &es->resv);
+	es->resv_valid = false;
 	for (i = 0; i < es->nr_pages; i++)
 		__free_page(es->pages[i]);
 	es->nr_pages = 0;
