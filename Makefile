@@ -21,7 +21,7 @@ export CCACHE_DIR ?= $(B)/ccache
 KMAKE_CC := CC="ccache gcc" HOSTCC="ccache gcc"
 
 .PHONY: all run test bench deps tree kernel uml user-test kunit qemu-test \
-	check clean user-bench kunit-bench
+	check clean user-bench kunit-bench qemu-bench
 
 all: test
 
@@ -65,7 +65,7 @@ test: deps
 	-@$(MAKE) -s qemu-test
 	@$(TOP)/tools/kbuild/summary.sh $(RESULTS) user kunit $(QEMU_STAGES)
 
-bench: user-bench kunit-bench
+bench: user-bench kunit-bench qemu-bench
 
 check: tree
 	@$(TOP)/tools/kbuild/check.sh $(KSRC) $(B)

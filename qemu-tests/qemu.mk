@@ -32,7 +32,7 @@ QMOD      := $(B)/qemu-modules
 INITRAMFS := $(B)/qemu-initramfs.cpio.gz
 # Out-of-tree test modules: one folder each under qemu-tests/, holding a
 # Kbuild file and its sources.  Add a folder here to add a module.
-QEMU_MODULE_DIRS := edu
+QEMU_MODULE_DIRS := edu ab
 # Guest test programs (static executables) copied into the initramfs and
 # run after the modules, in name order; none yet.
 QEMU_PROGRAMS ?=
@@ -104,3 +104,16 @@ qemu-break: initramfs
 		sed -n '/^# Subtest: gpt_edu_smoke/,/^# gpt_edu_smoke.*total:/p' | \
 		grep -v '^# map IOVA\|^# break_mapping: IOVA'
 	@cat $(B)/qemu-break.tap
+
+# The A/B figures for "make bench": each guest runs only the gpt_ab module;
+# its TAP is not a test result here (make test runs it too), only the
+# "# ab:" lines are printed.
+qemu-bench: initramfs
+	@for v in vtd amd; do \
+		$(QT)/run-qemu.sh run $$v $(BZIMAGE) $(INITRAMFS) $(B)/qemu-ab-$$v.log \
+			$(B)/qemu-ab-$$v.tap qemu-ab-$$v $(QEMU_TIMEOUT) gpt.only=ab \
+			>/dev/null 2>&1; \
+		echo "A/B in the $$v guest (QEMU TCG, -icount: compare ratios):"; \
+		sed -e 's/\r$$//' -e 's/^\[ *[0-9.]*\] //' $(B)/qemu-ab-$$v.log | \
+			grep -a '^# ab: \|^\(not \)\?ok [0-9]* same_' | sed 's/^/  /'; \
+	done

@@ -103,24 +103,29 @@ static bool ab_free_range(struct iommu_domain *d, u64 iova, size_t size)
  */
 static int ab_random(struct iommu_domain *d)
 {
-	struct { u64 off; size_t size; } live[AB_RND_OPS];
+	struct ab_range { u64 off; size_t size; } *live;
 	unsigned int i, n = 0;
 	struct rnd_state rs;
+	int ret = 0;
 
+	live = kcalloc(AB_RND_OPS, sizeof(*live), GFP_KERNEL);
+	if (!live)
+		return -ENOMEM;
 	prandom_seed_state(&rs, 0x5eed);
 	for (i = 0; i < AB_RND_OPS; i++) {
 		u32 r = prandom_u32_state(&rs), q = prandom_u32_state(&rs);
 		size_t size = r & 1 ? (1 + r % 64) * SZ_4K : SZ_2M * (1 + (r >> 8) % 4);
 		u64 off = (u64)(q % (AB_RND_SPAN / SZ_2M - 8)) * SZ_2M +
 			  (r & 1 ? ((r >> 12) % 256) * SZ_4K : 0);
-		int ret;
 
 		if (n && (r >> 20) % 3 == 0) {
 			unsigned int k = q % n;
 
 			if (iommu_unmap(d, AB_IOVA_RND + live[k].off, live[k].size) !=
-			    live[k].size)
-				return -EIO;
+			    live[k].size) {
+				ret = -EIO;
+				break;
+			}
 			live[k] = live[--n];
 			continue;
 		}
@@ -129,11 +134,12 @@ static int ab_random(struct iommu_domain *d)
 		ret = iommu_map(d, AB_IOVA_RND + off, 0x100000000ULL + off, size,
 				IOMMU_READ | (r & 2 ? IOMMU_WRITE : 0), GFP_KERNEL);
 		if (ret)
-			return ret;
+			break;
 		live[n].off = off;
 		live[n++].size = size;
 	}
-	return 0;
+	kfree(live);
+	return ret;
 }
 
 static void ab_one(struct pci_dev *pdev, bool gpt, struct ab_run *run)
