@@ -26,13 +26,13 @@ fi
 # sparse over lib-gpt (and its KUnit suites) in the x86_64 guest kernel.
 if [ -f "$b/x86_64/.config" ]; then
 	out=$(flock "$b/.kbuild.lock" make -s -C "$ksrc" O="$b/x86_64" \
-		CC="ccache gcc" C=2 lib/gpt/ 2>&1 | grep -E 'warning|error')
+		CC="ccache gcc" C=2 lib/gpt/ drivers/iommu/gpt/ 2>&1 | grep -E 'warning|error')
 	if [ -n "$out" ]; then
 		echo "$out"
 		echo "check: sparse reports findings"
 		fail=1
 	else
-		echo "check: sparse (C=2) clean on lib/gpt"
+		echo "check: sparse (C=2) clean on lib/gpt and drivers/iommu/gpt"
 	fi
 else
 	echo "check: no x86_64 kernel configured; run 'make kernel' first for sparse"
