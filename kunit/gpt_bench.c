@@ -14,6 +14,7 @@
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/sizes.h>
+#include "gpt_test.h"
 
 struct bench_pt {
 	struct gpt gpt;
@@ -73,17 +74,6 @@ static u64 io_unmap(struct io_pgtable_ops *ops, u64 iova, u64 pgsize, u64 count)
 	return total;
 }
 
-static u64 gpt_unmap_free(struct gpt *pt, u64 iova, u64 size)
-{
-	struct gpt_gather g;
-	u64 bytes;
-
-	gpt_gather_init(&g);
-	bytes = gpt_unmap(pt, iova, size, &g);
-	gpt_gather_free(&g);
-	return bytes;
-}
-
 struct bench_case {
 	const char *name;
 	u64 pgsize;
@@ -125,7 +115,7 @@ static void bench_one(struct kunit *test, struct bench_pt *b,
 		}
 		t0 = ktime_get_ns();
 		for (k = 0; k < c->batch; k++)
-			KUNIT_ASSERT_EQ(test, gpt_unmap_free(&b->gpt, iova + k * stride,
+			KUNIT_ASSERT_EQ(test, gpt_test_unmap(&b->gpt, iova + k * stride,
 							     size), size);
 		gunmap += ktime_get_ns() - t0;
 		/* Let freed tables reach the allocator, as io-pgtable's do at once. */

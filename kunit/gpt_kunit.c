@@ -10,6 +10,7 @@
 #include <kunit/test.h>
 #include <linux/gpt.h>
 #include <linux/slab.h>
+#include "gpt_test.h"
 #ifdef __KERNEL__
 #include <linux/completion.h>
 #include <linux/kthread.h>
@@ -181,17 +182,6 @@ static void new_pt(struct kunit *test, struct gpt *pt, unsigned int flags)
 	KUNIT_ASSERT_EQ(test, gpt_nr_tables(pt), 1);
 }
 
-static u64 unmap_all(struct gpt *pt, u64 iova, u64 size)
-{
-	struct gpt_gather g;
-	u64 bytes;
-
-	gpt_gather_init(&g);
-	bytes = gpt_unmap(pt, iova, size, &g);
-	gpt_gather_free(&g);
-	return bytes;
-}
-
 /*
  * Leak check: once nothing is mapped, an unmap of the whole address space
  * returns every table but the top one.
@@ -201,10 +191,10 @@ static void expect_only_top(struct kunit *test, struct gpt *pt)
 	const struct gpt_test_fmt *f = tfmt(test);
 
 	if (f->va_bits == 64) {
-		KUNIT_EXPECT_EQ(test, unmap_all(pt, 0, 1ULL << 63), 0);
-		KUNIT_EXPECT_EQ(test, unmap_all(pt, 1ULL << 63, 1ULL << 63), 0);
+		KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, 0, 1ULL << 63), 0);
+		KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, 1ULL << 63, 1ULL << 63), 0);
 	} else {
-		KUNIT_EXPECT_EQ(test, unmap_all(pt, 0, 1ULL << f->va_bits), 0);
+		KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, 0, 1ULL << f->va_bits), 0);
 	}
 	KUNIT_EXPECT_EQ(test, gpt_nr_tables(pt), 1);
 }
@@ -242,7 +232,7 @@ static void gpt_test_encode_decode(struct kunit *test)
 				KUNIT_EXPECT_EQ(test, leaf.size, size);
 				KUNIT_EXPECT_EQ(test, leaf.prot, prot);
 				KUNIT_EXPECT_FALSE(test, leaf.dirty);
-				KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova, size), size);
+				KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, size), size);
 			}
 		}
 	}
@@ -272,7 +262,7 @@ static void gpt_test_va_bits(struct kunit *test)
 							 &leaf), -ENOENT);
 	}
 	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, 0, &leaf), -ENOENT);
-	KUNIT_EXPECT_EQ(test, unmap_all(&pt, 0, 1ULL << bits),
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, 0, 1ULL << bits),
 			(u64)(bits - GPT_PAGE_SHIFT) * PG_4K);
 	expect_only_top(test, &pt);
 	gpt_destroy(&pt);
@@ -325,7 +315,7 @@ static void gpt_test_sizes(struct kunit *test)
 		if (level) {
 			u64 hole = iova + size / 2;
 
-			KUNIT_EXPECT_EQ(test, unmap_all(&pt, hole, PG_4K), PG_4K);
+			KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, hole, PG_4K), PG_4K);
 			KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, hole, &leaf), -ENOENT);
 			/* Split only as far as needed: 4 KiB next to the hole. */
 			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, hole - PG_4K, &leaf), 0);
@@ -337,10 +327,10 @@ static void gpt_test_sizes(struct kunit *test)
 			KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
 			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova, &leaf), 0);
 			KUNIT_EXPECT_EQ(test, leaf.pa, pa);
-			KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova, 2 * size),
+			KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 2 * size),
 					2 * size - PG_4K);
 		} else {
-			KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova, 2 * size), 2 * size);
+			KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 2 * size), 2 * size);
 		}
 		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova, &leaf), -ENOENT);
 	}
@@ -412,7 +402,7 @@ static void gpt_test_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, 4 * PG_2M, GPT_READ, GFP_KERNEL), -EEXIST);
 	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, 0, PG_1G, count_leaf, &w), 0);
 	KUNIT_EXPECT_EQ(test, w.leaves, 1);
-	KUNIT_EXPECT_EQ(test, unmap_all(&pt, 0, PG_1G), PG_4K);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, 0, PG_1G), PG_4K);
 	expect_only_top(test, &pt);
 	gpt_destroy(&pt);
 }
@@ -492,7 +482,7 @@ static void gpt_test_pfns(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, g.flush);
 	KUNIT_EXPECT_EQ(test, g.nr_tables, 0);
 
-	KUNIT_EXPECT_GT(test, unmap_all(&pt, iova, n * PG_4K), 0);
+	KUNIT_EXPECT_GT(test, gpt_test_unmap(&pt, iova, n * PG_4K), 0);
 	expect_only_top(test, &pt);
 	gpt_destroy(&pt);
 	kfree(pfns);
@@ -548,7 +538,7 @@ static void gpt_test_dirty(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, 2 * PG_2M,
 						       count_dirty, &n), 0);
 	KUNIT_EXPECT_EQ(test, n, PG_2M);
-	KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova, 2 * PG_2M), 2 * PG_2M);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 2 * PG_2M), 2 * PG_2M);
 	expect_only_top(test, &pt);
 	gpt_destroy(&pt);
 }
@@ -787,7 +777,7 @@ static void gpt_test_random(struct kunit *test)
 			model_check_all(m);
 	}
 	model_check_all(m);
-	KUNIT_EXPECT_EQ(test, unmap_all(&m->pt, m->base, MODEL_PAGES * PG_4K),
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&m->pt, m->base, MODEL_PAGES * PG_4K),
 			m->mapped * PG_4K);
 	expect_only_top(test, &m->pt);
 	gpt_destroy(&m->pt);
@@ -837,7 +827,7 @@ static void conc_writer(void *data)
 		for (k = 0; k < CONC_PAGES; k++) {
 			u64 iova = c->base + (k * CONC_THREADS + a->id) * PG_4K;
 
-			if (unmap_all(&c->pt, iova, PG_4K) != PG_4K)
+			if (gpt_test_unmap(&c->pt, iova, PG_4K) != PG_4K)
 				atomic_inc(&c->errors);
 		}
 		/* A whole 2 MiB block per round: its tables get freed. */
@@ -846,7 +836,7 @@ static void conc_writer(void *data)
 
 			if (gpt_map(&c->pt, blk + PG_4K, conc_pa(blk + PG_4K),
 				    PG_2M - PG_4K, GPT_READ, GFP_KERNEL) ||
-			    unmap_all(&c->pt, blk, PG_1G) != PG_2M - PG_4K)
+			    gpt_test_unmap(&c->pt, blk, PG_1G) != PG_2M - PG_4K)
 				atomic_inc(&c->errors);
 		}
 #ifdef __KERNEL__
@@ -955,8 +945,8 @@ static void gpt_test_alloc_failures(struct kunit *test)
 	memset(&w, 0, sizeof(w));
 	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, iova + PG_4K, (n - 1) * PG_4K, count_leaf, &w), 0);
 	KUNIT_EXPECT_EQ(test, w.bytes, (n - 1 - n / 5) * PG_4K);
-	KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova, PG_4K), PG_4K);
-	KUNIT_EXPECT_EQ(test, unmap_all(&pt, iova + PG_4K, (n - 1) * PG_4K), w.bytes);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, PG_4K), PG_4K);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + PG_4K, (n - 1) * PG_4K), w.bytes);
 	expect_only_top(test, &pt);
 	gpt_destroy(&pt);
 	rcu_barrier();
@@ -998,7 +988,7 @@ static void gpt_test_sync(struct kunit *test)
 	KUNIT_EXPECT_LE(test, log.calls, 2 * 4 + 1);
 	KUNIT_EXPECT_GE(test, log.bytes, 511 * 8);
 	log.calls = 0;
-	KUNIT_EXPECT_EQ(test, unmap_all(&pt, PG_1G + PG_4K, 511 * PG_4K), 511 * PG_4K);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, PG_1G + PG_4K, 511 * PG_4K), 511 * PG_4K);
 	KUNIT_EXPECT_EQ(test, log.calls, 1);
 	gpt_destroy(&pt);
 }
@@ -1020,14 +1010,14 @@ static void gpt_test_shrink(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, gpt_map(&pt, 1ULL << 40, 0x6000, PG_4K, GPT_READ, GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, gpt_shrink(&pt, 39), -EBUSY);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, 1ULL << 40, &leaf), 0);
-	KUNIT_EXPECT_EQ(test, unmap_all(&pt, 1ULL << 40, PG_4K), PG_4K);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, 1ULL << 40, PG_4K), PG_4K);
 	/* The empty tables that unmap left at 2^40 do not hold it back. */
 	KUNIT_ASSERT_EQ(test, gpt_shrink(&pt, 39), 0);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, PG_2M, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.pa, 0x5000);
 	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 1ULL << 39, 0, PG_4K, GPT_READ, GFP_KERNEL),
 			-ERANGE);
-	KUNIT_EXPECT_EQ(test, unmap_all(&pt, 0, 1ULL << 39), PG_4K);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, 0, 1ULL << 39), PG_4K);
 	KUNIT_EXPECT_EQ(test, gpt_nr_tables(&pt), 1);
 	gpt_destroy(&pt);
 }

@@ -103,15 +103,21 @@ static void check_all(struct kunit *test, struct dir_test *t)
 	KUNIT_EXPECT_EQ(test, bad, 0);
 }
 
+/* Fill the array and map all of it. */
+static void map_filled(struct kunit *test, struct dir_test *t)
+{
+	fill(t);
+	KUNIT_ASSERT_EQ(test, iommu_dir_map(&t->dir, TEST_IOVA, t->pfns, NPAGES,
+					    IOMMU_READ | IOMMU_WRITE, GFP_KERNEL), 0);
+	check_all(test, t);
+}
+
 static void dir_test_map_update_unmap(struct kunit *test)
 {
 	struct dir_test *t = test->priv;
 	long flushes;
 
-	fill(t);
-	KUNIT_ASSERT_EQ(test, iommu_dir_map(&t->dir, TEST_IOVA, t->pfns, NPAGES,
-					    IOMMU_READ | IOMMU_WRITE, GFP_KERNEL), 0);
-	check_all(test, t);
+	map_filled(test, t);
 	/* A map needs no flush. */
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->dir.nr_flushes), 0);
 
@@ -139,9 +145,7 @@ static void dir_test_unchanged_update_is_free(struct kunit *test)
 	struct dir_test *t = test->priv;
 	long flushes;
 
-	fill(t);
-	KUNIT_ASSERT_EQ(test, iommu_dir_map(&t->dir, TEST_IOVA, t->pfns, NPAGES,
-					    IOMMU_READ | IOMMU_WRITE, GFP_KERNEL), 0);
+	map_filled(test, t);
 	if (!t->domain->ops->map_dir)
 		kunit_skip(test, "generic fallback: update remaps and flushes");
 	flushes = atomic_long_read(&t->dir.nr_flushes);

@@ -113,6 +113,24 @@ static void iommu_dir_sync(struct iommu_dir *dir,
 	atomic_long_inc(&dir->nr_flushes);
 }
 
+/* The driver op, then the single flush; -EOPNOTSUPP: use the fallback. */
+static int iommu_dir_op(struct iommu_dir *dir, unsigned long iova,
+			const unsigned long *pfns, unsigned long npages,
+			int prot, unsigned int flags, gfp_t gfp)
+{
+	const struct iommu_domain_ops *ops = dir->domain->ops;
+	struct iommu_iotlb_gather gather;
+	int ret;
+
+	if (!ops->map_dir)
+		return -EOPNOTSUPP;
+	iommu_iotlb_gather_init(&gather);
+	ret = ops->map_dir(dir->domain, iova, pfns, npages, prot, flags, gfp,
+			   &gather);
+	iommu_dir_sync(dir, &gather);
+	return ret;
+}
+
 /*
  * Fallback for domains without map_dir: each contiguous run goes through
  * iommu_map(), which picks page sizes from the domain's bitmap.  Overlap is
@@ -179,21 +197,12 @@ int iommu_dir_map(struct iommu_dir *dir, unsigned long iova,
 		  const unsigned long *pfns, unsigned long npages, int prot,
 		  gfp_t gfp)
 {
-	const struct iommu_domain_ops *ops = dir->domain->ops;
 	int ret = iommu_dir_check(dir, iova, npages);
 
-	if (ret)
+	if (!ret)
+		ret = iommu_dir_op(dir, iova, pfns, npages, prot, 0, gfp);
+	if (ret != -EOPNOTSUPP)
 		return ret;
-	if (ops->map_dir) {
-		struct iommu_iotlb_gather gather;
-
-		iommu_iotlb_gather_init(&gather);
-		ret = ops->map_dir(dir->domain, iova, pfns, npages, prot, 0, gfp,
-				   &gather);
-		iommu_dir_sync(dir, &gather);
-		if (ret != -EOPNOTSUPP)
-			return ret;
-	}
 	return iommu_dir_map_generic(dir, iova, pfns, npages, prot, gfp);
 }
 EXPORT_SYMBOL_GPL(iommu_dir_map);
@@ -223,21 +232,13 @@ int iommu_dir_update(struct iommu_dir *dir, unsigned long iova,
 		     const unsigned long *pfns, unsigned long npages, int prot,
 		     gfp_t gfp)
 {
-	const struct iommu_domain_ops *ops = dir->domain->ops;
 	int ret = iommu_dir_check(dir, iova, npages);
 
-	if (ret)
+	if (!ret)
+		ret = iommu_dir_op(dir, iova, pfns, npages, prot,
+				   IOMMU_DIR_UPDATE, gfp);
+	if (ret != -EOPNOTSUPP)
 		return ret;
-	if (ops->map_dir) {
-		struct iommu_iotlb_gather gather;
-
-		iommu_iotlb_gather_init(&gather);
-		ret = ops->map_dir(dir->domain, iova, pfns, npages, prot,
-				   IOMMU_DIR_UPDATE, gfp, &gather);
-		iommu_dir_sync(dir, &gather);
-		if (ret != -EOPNOTSUPP)
-			return ret;
-	}
 	iommu_dir_unmap(dir, iova, npages);
 	return iommu_dir_map_generic(dir, iova, pfns, npages, prot, gfp);
 }

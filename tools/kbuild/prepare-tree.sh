@@ -32,7 +32,7 @@ fi
 # headers go next to the kernel's own.
 mkdir -p "$ksrc/lib/gpt"
 find "$ksrc/lib/gpt" -maxdepth 1 -type l ! -exec test -e {} \; -delete
-for f in "$top"/lib-gpt/* "$top"/kunit/gpt_*.c; do
+for f in "$top"/lib-gpt/* "$top"/kunit/gpt_*.[ch]; do
 	[ -e "$f" ] || continue
 	ln -sfn "$f" "$ksrc/lib/gpt/$(basename "$f")"
 done

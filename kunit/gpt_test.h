@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers shared by the lib-gpt KUnit suites and benchmark. */
+#ifndef _GPT_TEST_H
+#define _GPT_TEST_H
+
+#include <linux/gpt.h>
+
+/*
+ * Unmap and free the released tables at once: fine in a test, where no
+ * IOTLB caches the entries.  A real user flushes in between.
+ */
+static inline u64 gpt_test_unmap(struct gpt *pt, u64 iova, u64 size)
+{
+	struct gpt_gather g;
+	u64 bytes;
+
+	gpt_gather_init(&g);
+	bytes = gpt_unmap(pt, iova, size, &g);
+	gpt_gather_free(&g);
+	return bytes;
+}
+
+#endif /* _GPT_TEST_H */
