@@ -294,7 +294,8 @@ static void gpt_test_sizes(struct kunit *test)
 
 	new_pt(test, &pt, 0);
 	for (level = 0; level <= f->top_leaf; level++) {
-		u64 size = leaf_size(level), iova = 4 * size, pa = 6 * size;
+		/* pa an odd multiple: natural leaves, never a run of two. */
+		u64 size = leaf_size(level), iova = 4 * size, pa = 5 * size;
 		struct walk_count w = { .ordered = true };
 
 		KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, pa, 2 * size,
@@ -348,8 +349,9 @@ static void gpt_test_sizes(struct kunit *test)
 	}
 	KUNIT_ASSERT_EQ(test, gpt_map(&pt, PG_1G, PG_1G, PG_1G, GPT_READ, GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, PG_1G + 5 * PG_2M + 7, &leaf), 0);
-	KUNIT_EXPECT_EQ(test, leaf.size, PG_2M);
-	KUNIT_EXPECT_EQ(test, leaf.pa, PG_1G + 5 * PG_2M);
+	/* 2 MiB leaves, or runs of them where the format has runs. */
+	KUNIT_EXPECT_EQ(test, leaf.size, PG_2M << f->fmt->run_max_log2);
+	KUNIT_EXPECT_EQ(test, leaf.pa + (PG_1G + 5 * PG_2M - leaf.iova), PG_1G + 5 * PG_2M);
 
 	/* GPT_CFG_NO_HUGE keeps everything at 4 KiB. */
 	gpt_destroy(&pt);
@@ -506,7 +508,8 @@ static void gpt_test_dirty(struct kunit *test)
 	struct gpt pt;
 
 	new_pt(test, &pt, GPT_CFG_DIRTY);
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, 0, 2 * PG_2M, GPT_READ | GPT_WRITE,
+	/* pa 2 MiB: aligned for 2 MiB leaves but never for a run of two. */
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, PG_2M, 2 * PG_2M, GPT_READ | GPT_WRITE,
 				      GFP_KERNEL), 0);
 	if (!f->fmt->has_dirty) {
 		KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, PG_2M,
@@ -533,7 +536,7 @@ static void gpt_test_dirty(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, gpt_split(&pt, iova + PG_2M + PG_4K, GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + PG_2M + PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
-	KUNIT_EXPECT_EQ(test, leaf.pa, PG_2M + PG_4K);
+	KUNIT_EXPECT_EQ(test, leaf.pa, 2 * PG_2M + PG_4K);
 	KUNIT_EXPECT_TRUE(test, leaf.dirty);
 	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, 2 * PG_2M,
 						       count_dirty, &n), 0);
@@ -1022,6 +1025,56 @@ static void gpt_test_shrink(struct kunit *test)
 	gpt_destroy(&pt);
 }
 
+/*
+ * Runs (AMD-Vi's sizes between levels): chosen by alignment, reported as
+ * one leaf, broken up without a hole when part of one is unmapped.
+ */
+static void gpt_test_runs(struct kunit *test)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+	u64 iova = 3 * PG_1G, pa = 5 * PG_1G, run = PG_4K << f->fmt->run_max_log2;
+	struct walk_count w = { .ordered = true };
+	struct gpt_leaf leaf;
+	struct gpt pt;
+	u64 off;
+
+	new_pt(test, &pt, 0);
+	/* 64 KiB aligned: one 64 KiB page, or sixteen 4 KiB leaves. */
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, pa, 16 * PG_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, f->fmt->run_max_log2 ? 16 * PG_4K : PG_4K);
+	KUNIT_EXPECT_EQ(test, leaf.pa + (iova + 5 * PG_4K - leaf.iova), pa + 5 * PG_4K);
+	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, iova, PG_2M, count_leaf, &w), 0);
+	KUNIT_EXPECT_EQ(test, w.bytes, 16 * PG_4K);
+	KUNIT_EXPECT_EQ(test, w.leaves, f->fmt->run_max_log2 ? 1 : 16);
+	/* Mapping over any part of it fails. */
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, iova + 15 * PG_4K, 0, PG_4K, GPT_READ,
+				      GFP_KERNEL), -EEXIST);
+	/* Cut one page out: the rest still translates, page by page. */
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + 7 * PG_4K, PG_4K), PG_4K);
+	for (off = 0; off < 16 * PG_4K; off += PG_4K) {
+		int ret = gpt_lookup(&pt, iova + off, &leaf);
+
+		if (off == 7 * PG_4K) {
+			KUNIT_EXPECT_EQ(test, ret, -ENOENT);
+			continue;
+		}
+		KUNIT_ASSERT_EQ(test, ret, 0);
+		KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
+		KUNIT_EXPECT_EQ(test, leaf.pa, pa + off);
+	}
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 16 * PG_4K), 15 * PG_4K);
+
+	/* The largest run at 4 KiB, then a split of it to make room. */
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, pa, run, GPT_READ | GPT_WRITE,
+				      GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + run - 1, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, run);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, run), run);
+	expect_only_top(test, &pt);
+	gpt_destroy(&pt);
+}
+
 static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_encode_decode),
 	KUNIT_CASE(gpt_test_va_bits),
@@ -1032,6 +1085,7 @@ static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_sync),
 	KUNIT_CASE(gpt_test_alloc_failures),
 	KUNIT_CASE(gpt_test_shrink),
+	KUNIT_CASE(gpt_test_runs),
 	KUNIT_CASE_SLOW(gpt_test_random),
 	KUNIT_CASE_SLOW(gpt_test_concurrent),
 	{}

@@ -17,7 +17,27 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/io.h>
+#include <linux/log2.h>
 #include "gpt-internal.h"
+
+/*
+ * Runs: a leaf repeated in 2^k consecutive entries of one table, mapping a
+ * page 2^k times the entry's natural size (AMD-Vi v1's NextLevel 7).  A
+ * format without them needs to say nothing.
+ */
+#ifndef PT_RUN_MAX_LOG2
+#define PT_RUN_MAX_LOG2		0
+static inline unsigned int pt_leaf_run_log2(u64 e, unsigned int level)
+{
+	return 0;
+}
+
+static inline u64 pt_mk_run(u64 pa, unsigned int level, unsigned int log2n,
+			    unsigned int prot, const struct gpt *pt)
+{
+	return 0;
+}
+#endif
 
 #define PT_CAT2(a, b)	a##_##b
 #define PT_CAT(a, b)	PT_CAT2(a, b)
@@ -77,12 +97,48 @@ static u64 PT(gather_subtree)(struct gpt *pt, struct gpt_gather *g,
 }
 
 /*
+ * Rewrite the run that @table[@i] belongs to as natural leaves, each with
+ * its own address.  Every entry translates as before throughout, so this
+ * is hitless; it comes before any change to part of the run.
+ */
+static void PT(break_run)(struct gpt *pt, u64 *table, int i, u64 e,
+			  unsigned int level)
+{
+	unsigned int k = pt_leaf_run_log2(e, level);
+	int first = i & ~((1 << k) - 1), j;
+	u64 size = BIT_ULL(gpt_shift(level)), pa = pt_leaf_pa(e, level);
+	unsigned int prot = pt_leaf_prot(e);
+	u64 dirty = 0;
+
+	for (j = 0; j < (1 << k); j++)
+		dirty |= READ_ONCE(table[first + j]) & PT_DIRTY_BITS;
+	for (j = 0; j < (1 << k); j++)
+		WRITE_ONCE(table[first + j], pt_mk_leaf(pa + j * size, level, prot, pt) |
+			   dirty);
+	PT(sync)(pt, table, first, first + (1 << k) - 1);
+}
+
+/* Break @e's run unless it lies inside [@lo, @hi] (indexes); true if broken. */
+static bool PT(break_run_outside)(struct gpt *pt, u64 *table, int i, u64 e,
+				  unsigned int level, int lo, int hi)
+{
+	unsigned int k = pt_leaf_run_log2(e, level);
+	int first = i & ~((1 << k) - 1);
+
+	if (!PT_RUN_MAX_LOG2 || !k || (first >= lo && first + (1 << k) - 1 <= hi))
+		return false;
+	PT(break_run)(pt, table, i, e, level);
+	return true;
+}
+
+/*
  * Replace the huge leaf @e in @table[@i] by a table of leaves one level
  * down that translate every address exactly as @e did.  The new table is
  * built privately and published with one cmpxchg, so a walker sees either
  * the huge leaf or the complete table: there is no window in which part of
  * the range is unmapped.  Fails with -EAGAIN when the entry changed (the
- * walker set its dirty bit); the caller rereads and retries.
+ * walker set its dirty bit) or was part of a run, now broken up; the
+ * caller rereads and retries.
  */
 static int PT(split_entry)(struct gpt *pt, u64 *table, int i, u64 e,
 			   unsigned int level, gfp_t gfp)
@@ -94,6 +150,10 @@ static int PT(split_entry)(struct gpt *pt, u64 *table, int i, u64 e,
 	u64 *t;
 	int j;
 
+	if (PT_RUN_MAX_LOG2 && pt_leaf_run_log2(e, level)) {
+		PT(break_run)(pt, table, i, e, level);
+		return -EAGAIN;
+	}
 	t = gpt_table_alloc(pt, gfp);
 	if (!t)
 		return -ENOMEM;
@@ -257,8 +317,10 @@ static u64 PT(unmap_entry)(struct pt_op *op, u64 *table, int i,
 			 * The range owns the whole span, so no other caller
 			 * can be below this entry.  A dirty bit the walker
 			 * sets between the read and the clear is lost with
-			 * the mapping, which is what unmap means.
+			 * the mapping, which is what unmap means.  A run is
+			 * always wider than the one entry: break it first.
 			 */
+			PT(break_run_outside)(op->pt, table, i, e, level, i, i);
 			WRITE_ONCE(table[i], 0);
 			*wrote = true;
 			op->g->flush = true;
@@ -290,10 +352,16 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 		/* 4 KiB leaves: clear each present entry, no splits. */
 		int end = i + (int)min_t(u64, GPT_ENTRIES - i,
 					 ((last - iova) >> GPT_PAGE_SHIFT) + 1);
+		int first = i;
 
 		for (; i < end; i++) {
-			if (!pt_present(READ_ONCE(table[i])))
+			u64 e = READ_ONCE(table[i]);
+
+			if (!pt_present(e))
 				continue;
+			/* Part of a run that sticks out of the range: break it. */
+			if (PT_RUN_MAX_LOG2 > 0 && pt_leaf_run_log2(e, 0))
+				PT(break_run_outside)(op->pt, table, i, e, 0, first, end - 1);
 			WRITE_ONCE(table[i], 0);
 			bytes += GPT_PAGE_SIZE;
 			lo = min(lo, i);
@@ -322,6 +390,9 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 					continue;
 				if (pt_is_table(e, level))
 					break;
+				if (PT_RUN_MAX_LOG2 > 0 && pt_leaf_run_log2(e, level))
+					PT(break_run_outside)(op->pt, table, i + k, e,
+							      level, i, i + n - 1);
 				WRITE_ONCE(table[i + k], 0);
 				lo = min(lo, i + k);
 				hi = i + k;
@@ -408,6 +479,8 @@ static void PT(fill_entry)(struct pt_op *op, u64 *table, int i,
 		}
 		if (!pt_is_table(e, level)) {
 			/* In place: an upgrade to writable is never a hole. */
+			if (PT(break_run_outside)(op->pt, table, i, e, level, i, i))
+				e = READ_ONCE(table[i]);
 			if ((e & ~PT_DIRTY_BITS) != new) {
 				WRITE_ONCE(table[i], new);
 				*wrote = true;
@@ -451,6 +524,72 @@ fail:
 }
 
 /*
+ * The largest run that can start at entry @i: @i and @pa aligned to it,
+ * and at most @n entries.  0 when the format has no runs.
+ */
+static inline unsigned int PT(run_order)(const struct gpt *pt, int i, u64 pa,
+					 unsigned int level, int n)
+{
+	unsigned int k;
+
+	/* GPT_CFG_NO_HUGE: nothing but 4 KiB pages. */
+	if (!PT_RUN_MAX_LOG2 || !READ_ONCE(pt->max_level))
+		return 0;
+	k = min(__ffs((pa >> gpt_shift(level)) | BIT(PT_RUN_MAX_LOG2)),
+		__ffs(i | BIT(PT_RUN_MAX_LOG2)));
+	return min_t(unsigned int, k, ilog2(n));
+}
+
+/*
+ * Write leaves of @level for [@pa, ...) into @table[@i, @i + @n), all of
+ * which the caller found to be whole entries of its range: runs where the
+ * format has them and the alignment allows, single leaves otherwise.
+ * Return how many entries were written; fewer than @n means the next one
+ * was not empty.
+ */
+static int PT(write_leaves)(struct gpt *pt, u64 *table, int i, int n, u64 pa,
+			    unsigned int level, unsigned int prot)
+{
+	u64 size = BIT_ULL(gpt_shift(level));
+	u64 leaf = pt_mk_leaf(pa, level, prot, pt);
+	int k = 0;
+
+	/*
+	 * A run needs the entry index and the address equally aligned, and
+	 * their distance never changes along the way: if it is odd, there is
+	 * no run to be had anywhere here.
+	 */
+	if (((pa >> gpt_shift(level)) - i) & 1) {
+		for (; k < n; k++) {
+			if (pt_present(READ_ONCE(table[i + k])))
+				return k;
+			WRITE_ONCE(table[i + k], leaf + k * size);
+		}
+		return k;
+	}
+	while (k < n) {
+		unsigned int order = PT(run_order)(pt, i + k, pa + k * size, level, n - k);
+		int j, len = 1 << order;
+
+		for (j = 0; j < len; j++)
+			if (pt_present(READ_ONCE(table[i + k + j])))
+				return k + (order ? 0 : j);
+		if (order) {
+			u64 run = pt_mk_run(pa + k * size, level, order, prot, pt);
+
+			for (j = 0; j < len; j++)
+				WRITE_ONCE(table[i + k + j], run);
+			k += len;
+			continue;
+		}
+		/* The address field is linear: step the encoded entry. */
+		WRITE_ONCE(table[i + k], leaf + k * size);
+		k++;
+	}
+	return k;
+}
+
+/*
  * Map a run of 4 KiB leaves into one table: the common case, kept to a
  * load, a test and a store per entry.  Update calls take the general path.
  */
@@ -461,7 +600,14 @@ static void PT(fill_ptes)(struct pt_op *op, u64 *table, u64 iova, u64 last)
 	int end = i + (int)min_t(u64, GPT_ENTRIES - i, ((last - iova) >> GPT_PAGE_SHIFT) + 1);
 	int lo = GPT_ENTRIES, hi = -1;
 
-	if (!s->pfns) {
+	if (PT_RUN_MAX_LOG2 > 0 && !s->pfns) {
+		i += PT(write_leaves)(op->pt, table, i, end - i,
+				      s->pa + (iova - s->iova), 0, s->prot);
+		if (i < end)
+			goto exists;
+		lo = first;
+		hi = end - 1;
+	} else if (!s->pfns) {
 		/* The address field is linear: step the encoded entry. */
 		u64 leaf = pt_mk_leaf(s->pa + (iova - s->iova), 0, s->prot, op->pt);
 
@@ -525,11 +671,14 @@ static void PT(fill_level)(struct pt_op *op, u64 *table, unsigned int level,
 
 			u64 leaf = pt_mk_leaf(pa, level, prot, op->pt);
 
-			for (k = 0; k < n; k++, leaf += size) {
-				if (pt_present(READ_ONCE(table[i + k])))
-					break;
-				WRITE_ONCE(table[i + k], leaf);
-			}
+			if (PT_RUN_MAX_LOG2)
+				k = PT(write_leaves)(op->pt, table, i, n, pa, level, prot);
+			else
+				for (k = 0; k < n; k++, leaf += size) {
+					if (pt_present(READ_ONCE(table[i + k])))
+						break;
+					WRITE_ONCE(table[i + k], leaf);
+				}
 			if (k) {
 				lo = min(lo, i);
 				hi = i + k - 1;
@@ -695,7 +844,7 @@ static int PT(fill)(struct gpt *pt, void *srcp, struct gpt_gather *g, gfp_t gfp)
 
 static void PT(leaf)(struct gpt_leaf *leaf, u64 e, unsigned int level, u64 iova)
 {
-	leaf->size = 1ULL << gpt_shift(level);
+	leaf->size = 1ULL << (gpt_shift(level) + pt_leaf_run_log2(e, level));
 	leaf->iova = iova & ~(leaf->size - 1);
 	leaf->pa = pt_leaf_pa(e, level);
 	leaf->prot = pt_leaf_prot(e);
@@ -739,28 +888,45 @@ static int PT(walk_level)(struct gpt *pt, u64 *table, unsigned int level,
 			  void *arg)
 {
 	int i = gpt_index(iova, level), lo = GPT_ENTRIES, hi = -1, ret = 0;
+	int start = i;
 
 	for (;;) {
 		u64 end = iova | ((1ULL << gpt_shift(level)) - 1);
 		u64 chunk = min(end, last);
 		u64 e = READ_ONCE(table[i]);
 		struct gpt_leaf leaf;
+		unsigned int k;
+		int first, j;
 
-		if (pt_present(e) && pt_is_table(e, level)) {
+		if (!pt_present(e))
+			goto next;
+		if (pt_is_table(e, level)) {
 			ret = PT(walk_level)(pt, PT(child)(e), level - 1, iova,
 					     chunk, clear_dirty, fn, arg);
-		} else if (pt_present(e)) {
-			if (clear_dirty && (e & PT_DIRTY_BITS)) {
-				/* Atomic: the walker may be setting A/D too. */
-				e = atomic64_fetch_andnot(PT_DIRTY_BITS,
-							  (atomic64_t *)&table[i]);
-				lo = min(lo, i);
-				hi = i;
-			}
-			PT(leaf)(&leaf, e, level, iova);
-			if (!clear_dirty || leaf.dirty)
-				ret = fn(arg, &leaf);
+			goto next;
 		}
+		/* A run is reported once, from its first entry in the range. */
+		k = pt_leaf_run_log2(e, level);
+		first = i & ~((1 << k) - 1);
+		if (i != first && i != start)
+			goto next;
+		for (j = first; j < first + (1 << k); j++) {
+			u64 r = READ_ONCE(table[j]);
+
+			if (!clear_dirty || !(r & PT_DIRTY_BITS))
+				continue;
+			/* Atomic: the walker may be setting A/D too. */
+			e |= atomic64_fetch_andnot(PT_DIRTY_BITS,
+						   (atomic64_t *)&table[j]);
+			lo = min(lo, j);
+			hi = max(hi, j);
+		}
+		for (j = first; !clear_dirty && j < first + (1 << k); j++)
+			e |= READ_ONCE(table[j]) & PT_DIRTY_BITS;
+		PT(leaf)(&leaf, e, level, iova);
+		if (!clear_dirty || leaf.dirty)
+			ret = fn(arg, &leaf);
+next:
 		if (ret || chunk == last || ++i == GPT_ENTRIES)
 			break;
 		iova = chunk + 1;
@@ -925,6 +1091,7 @@ static bool PT(prot_ok)(unsigned int prot)
 	.has_dirty	= PT_HAS_DIRTY,					\
 	.max_pa_bits	= PT_MAX_PA_BITS,				\
 	.dirty_bits	= PT_DIRTY_BITS,				\
+	.run_max_log2	= PT_RUN_MAX_LOG2,				\
 	.levels_for	= PT(levels_for),				\
 	.prot_ok	= PT(prot_ok),					\
 	.fill		= PT(fill),					\

@@ -5,9 +5,11 @@
  * AMD I/O Virtualization Technology (IOMMU) Specification 48882, section
  * 2.2.3 ("I/O Page Tables for Host Translations"): 1 to 6 levels chosen by
  * the DTE's Mode field; each entry names the level of what it points to in
- * NextLevel (bits 11:9).  NextLevel 0 is a leaf of its level's natural size;
- * NextLevel 7 encodes sizes between levels in the address bits and is not
- * produced here.  The tree starts with 3 levels (as Linux does for
+ * NextLevel (bits 11:9).  NextLevel 0 is a leaf of its level's natural size.
+ * NextLevel 7 is a leaf whose size, 2 to 256 times the natural one, is
+ * encoded in the address bits (the lowest clear bit above bit 12 marks
+ * the size) and which is repeated in every entry the page covers: a *run*
+ * in lib-gpt's terms (section 2.2.3.2, "Page Size").  The tree starts with 3 levels (as Linux does for
  * unmanaged domains) and grows when an IOVA beyond its reach is mapped: the
  * new top table's entry 0 points to the old one, so the old root stays a
  * valid subtree and walkers using the old DTE Mode keep working.
@@ -15,6 +17,7 @@
 #ifndef _LINUX_GPT_AMD_V1_H
 #define _LINUX_GPT_AMD_V1_H
 
+#include <linux/bitops.h>
 #include <linux/gpt.h>
 
 #define AMD_V1_PR		BIT_ULL(0)	/* present */
@@ -35,6 +38,8 @@
 #define PT_DIRTY_BITS		AMD_V1_D
 #define PT_MAX_PA_BITS		52
 #define PT_LEAF_LEVELS		(BIT(0) | BIT(1) | BIT(2) | BIT(3))
+/* Runs of 2^1 .. 2^8 entries: the page sizes between the levels. */
+#define PT_RUN_MAX_LOG2		8
 
 static inline unsigned int pt_levels_for(unsigned int va_bits)
 {
@@ -52,9 +57,14 @@ static inline bool pt_present(u64 e)
 	return e & AMD_V1_PR;
 }
 
+static inline unsigned int amd_v1_next(u64 e)
+{
+	return (e & AMD_V1_NEXT) >> AMD_V1_NEXT_SHIFT;
+}
+
 static inline bool pt_is_table(u64 e, unsigned int level)
 {
-	return level && (e & AMD_V1_NEXT);
+	return level && amd_v1_next(e) && amd_v1_next(e) != 7;
 }
 
 static inline u64 pt_table_pa(u64 e)
@@ -86,9 +96,33 @@ static inline u64 pt_mk_leaf(u64 pa, unsigned int level, unsigned int prot,
 	return e;
 }
 
+/* log2 of the number of entries a leaf's page spans: 0 for NextLevel 0. */
+static inline unsigned int pt_leaf_run_log2(u64 e, unsigned int level)
+{
+	if (amd_v1_next(e) != 7)
+		return 0;
+	/* The lowest clear address bit is bit log2(size) - 1. */
+	return __ffs(~(e | (BIT_ULL(GPT_PAGE_SHIFT) - 1))) + 1 -
+	       (GPT_PAGE_SHIFT + level * GPT_LEVEL_BITS);
+}
+
 static inline u64 pt_leaf_pa(u64 e, unsigned int level)
 {
-	return e & AMD_V1_ADDR & ~((1ULL << (GPT_PAGE_SHIFT + level * GPT_LEVEL_BITS)) - 1);
+	unsigned int shift = GPT_PAGE_SHIFT + level * GPT_LEVEL_BITS +
+			     pt_leaf_run_log2(e, level);
+
+	return e & AMD_V1_ADDR & ~((1ULL << shift) - 1);
+}
+
+/* The entry written in each of the 2^@log2n entries of a run. */
+static inline u64 pt_mk_run(u64 pa, unsigned int level, unsigned int log2n,
+			    unsigned int prot, const struct gpt *pt)
+{
+	u64 size = 1ULL << (GPT_PAGE_SHIFT + level * GPT_LEVEL_BITS + log2n);
+	u64 e = pt_mk_leaf(pa, 0, prot, pt) & ~AMD_V1_ADDR;
+
+	return e | ((pa | (size - 1)) & ~(size >> 1) & AMD_V1_ADDR) |
+	       (7ULL << AMD_V1_NEXT_SHIFT);
 }
 
 static inline unsigned int pt_leaf_prot(u64 e)

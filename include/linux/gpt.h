@@ -141,6 +141,7 @@ struct gpt_fmt {
 	bool has_dirty;
 	unsigned int max_pa_bits;
 	u64 dirty_bits;
+	unsigned int run_max_log2;
 	unsigned int (*levels_for)(unsigned int va_bits);
 	bool (*prot_ok)(unsigned int prot);
 	int (*fill)(struct gpt *pt, void *src, struct gpt_gather *g, gfp_t gfp);
