@@ -10,9 +10,10 @@
  * encoded in the address bits (the lowest clear bit above bit 12 marks
  * the size) and which is repeated in every entry the page covers: a *run*
  * in lib-gpt's terms (section 2.2.3.2, "Page Size").  The tree starts
- * with 3 levels (as Linux does for unmanaged domains) and grows when an IOVA beyond its reach is mapped: the
- * new top table's entry 0 points to the old one, so the old root stays a
- * valid subtree and walkers using the old DTE Mode keep working.
+ * with 3 levels (as Linux does for unmanaged domains) and grows when an
+ * IOVA beyond its reach is mapped: the new top table's entry 0 points to
+ * the old one, so the old root stays a valid subtree and walkers using the
+ * old DTE Mode keep working.
  */
 #ifndef _LINUX_GPT_AMD_V1_H
 #define _LINUX_GPT_AMD_V1_H
