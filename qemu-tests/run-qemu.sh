@@ -23,7 +23,10 @@
 # aw-bits=48 because VT-d defaults to 39 address bits; intremap needs the
 # split irqchip; edu's default 28-bit dma_mask silently truncates IOVAs; and
 # edu finishes every transfer on a 100 ms virtual timer, which
-# "-icount shift=0,sleep=off" skips instead of sleeping through.  An oops
+# "-icount shift=0,sleep=off" skips instead of sleeping through; 3 GiB of
+# RAM because q35 then puts the RAM above 2 GiB at [4 GiB, 5 GiB), a
+# 1 GiB-aligned gigabyte that is all RAM, which gpt_edu_dir maps as one
+# 1 GiB IOMMU page and lets edu read.  An oops
 # usually leaves a lock held and the next test hangs until the timeout, so
 # "oops=panic panic=-1 -no-reboot" ends the guest at the first oops instead.
 set -uo pipefail
@@ -242,7 +245,7 @@ do_run() {
 	esac
 	# shellcheck disable=SC2054 # commas belong to QEMU option values
 	cmd=(qemu-system-x86_64 -machine q35,kernel-irqchip=split -accel tcg
-	     -m 1G -smp 2 -icount shift=0,sleep=off
+	     -m 3G -smp 2 -icount shift=0,sleep=off
 	     -nodefaults -display none -serial stdio -monitor none -no-reboot
 	     -device "$dev" -device edu,dma_mask=0xffffffffffffffff
 	     -kernel "$kernel" -initrd "$initrd"
@@ -271,10 +274,103 @@ do_run() {
 }
 
 # ---- the human-readable report ---------------------------------------------
-#
+
+# The directory-API module (gpt_edu_dir) in a few lines, from its "# dir: "
+# lines: what it mapped through the directory (with the IOMMU page sizes it
+# got), the bytes the device moved and the CPU checked, what the device saw
+# after each kind of call, failed tests, and its negative control (with what
+# the device saw when the flush was skipped).
+dir_report() {
+	clean_log "$1" | awk '
+	# what a "# dir: saw:" line says when the device saw the wrong thing
+	function flag(s) {
+		return s ~ /WRONG|CHANGED|LANDED|GOT|LOST|NOT|OLD|DIFFER|REACHED|FAILED/
+	}
+	/^# Subtest: / {
+		on = ($3 == "gpt_edu_dir"); neg = ($3 == "gpt_edu_dir_no_flush")
+		seen += on
+		next
+	}
+	neg && /^# negative-control:/ { what = substr($0, 21); next }
+	neg && /^# dir: saw: / && flag($0) { negsaw = negsaw "      " substr($0, 13) "\n"; next }
+	neg && /^not ok [0-9]+ / { nneg++; negbad = negbad (nneg > 1 ? ", " : "") $4; next }
+	neg && /^ok [0-9]+ / { negok++; next }
+	!on { next }
+	/^1\.\.[0-9]+/ { plan = substr($0, 4) + 0; next }
+	/^# dir: domain: / { domain = substr($0, 16); next }
+	/^# dir: map: / {
+		# "# dir: map: IOVA A-B: N entries, X rw, Y ro, Z invalid (what)"
+		r = $5; sub(/:$/, "", r)
+		t = $0; sub(/^[^:]*: [^:]*: [^:]*: /, "", t)
+		gsub(/, 0 (rw|ro|invalid)/, "", t)
+		nmap++; range[nmap] = r; desc[r] = t
+		next
+	}
+	/^# dir: page: / {
+		r = $5; sub(/:$/, "", r)
+		t = $0; sub(/^[^:]*: [^:]*: [^:]*: /, "", t)
+		sub(/phys 0x0+/, "phys 0x", t)
+		page[r] = t
+		next
+	}
+	/^# dir: saw: / {
+		t = substr($0, 13); i = index(t, ": ")
+		ph = substr(t, 1, i - 1); t = substr(t, i + 2)
+		saw = saw sprintf("    %-9s %s\n", ph == last ? "" : ph ":", t)
+		last = ph
+		next
+	}
+	/^# dir: total: / { total = substr($0, 15); next }
+	/^ok [0-9]+ .* # SKIP / {
+		t = $0; sub(/^.* # SKIP /, "", t)
+		fails = fails "    [skip] " $3 " (" t ")\n"
+	}
+	/^ok [0-9]+ / { nok++; next }
+	/^not ok [0-9]+ / {
+		t = $0; sub(/^[^#]*(# )?/, "", t)
+		fails = fails "    [FAIL] " $4 " (" t ")\n"
+		nfail++
+		next
+	}
+	END {
+		if (!seen) {
+			print "Directory API (gpt_edu_dir): did not run"
+			exit
+		}
+		printf "Directory API (gpt_edu_dir: iommu_dir_map / _update / _unmap, "
+		printf "device DMA): %d of %d tests ok", nok, plan
+		if (nok + nfail < plan)
+			printf " (stopped after %d)", nok + nfail
+		printf "\n"
+		if (domain != "")
+			printf "  Domain: %s\n", domain
+		print "  Mapped through the directory (hmm-style pfn arrays):"
+		for (i = 1; i <= nmap; i++) {
+			r = range[i]
+			printf "    IOVA %-31s %s\n", r, desc[r]
+			if (r in page)
+				printf "    %-36s -> %s\n", "", page[r]
+		}
+		if (total != "")
+			printf "  DMA: %s\n", total
+		print "  What the device saw:"
+		printf "%s", saw
+		if (fails != "")
+			printf "  Tests not ok:\n%s", fails
+		if (what == "")
+			exit
+		printf "  Negative control (gpt_edu_dir_no_flush): %s\n", what
+		printf "    -> %d of %d tests failed as intended: %s\n", nneg,
+			nneg + negok, negbad == "" ? "none" : negbad
+		if (negsaw != "")
+			printf "    the device, with no flush:\n%s", negsaw
+	}'
+}
+
 # One block per test: its result, then what it mapped where and what the
 # device did, condensed from the module's "# " lines; the negative control
-# in one line; then the runner's own checks and the wall time.
+# in one line; then the runner's own checks and the wall time.  The
+# directory-API module gets a section of its own (dir_report).
 do_report() {
 	local iommu=$1 log=$2 tap=$3 stage=$4 pass fail
 	[ -f "$log" ] || die "$log missing: run the guest first"
@@ -290,6 +386,8 @@ do_report() {
 		buf = ""; src = ""; dst = ""
 	}
 	/^# Subtest: / { suite = $3; neg = 0; nbad = 0; bad = ""; next }
+	# gpt_edu_dir and its negative control have a section of their own
+	suite ~ /^gpt_edu_dir/ { next }
 	/^# negative-control:/ { neg = 1; what = substr($0, 21); next }
 	neg && /^not ok [0-9]+ / { nbad++; bad = bad (nbad > 1 ? ", " : "") $4; next }
 	neg && /^# .*total:/ {
@@ -317,6 +415,7 @@ do_report() {
 		why = $0; sub(/^[^#]*(# )?/, "", why); flush("FAIL", $4, why); next
 	}
 	'
+	dir_report "$log"
 	case "$iommu" in
 	vtd)
 		echo "DMAR fault log (device accesses the IOMMU blocked, as the guest logged them):"
