@@ -23,9 +23,7 @@
 #include <linux/prandom.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
-
-#define EDU_VENDOR_ID	0x1234
-#define EDU_DEVICE_ID	0x11e8
+#include "../edu/edu-dma.h"
 
 /* IOVAs clear of the MSI window and of AMD's reserved hole. */
 #define AB_IOVA_4K	BIT_ULL(40)
@@ -259,39 +257,7 @@ static void ab_remove(struct pci_dev *pdev)
 	ab_probed = false;
 }
 
-static const struct pci_device_id ab_ids[] = {
-	{ PCI_DEVICE(EDU_VENDOR_ID, EDU_DEVICE_ID) },
-	{ }
-};
-MODULE_DEVICE_TABLE(pci, ab_ids);
-
-static struct pci_driver ab_driver = {
-	.name = KBUILD_MODNAME,
-	.id_table = ab_ids,
-	.probe = ab_probe,
-	.remove = ab_remove,
-	.driver_managed_dma = true,
-};
-
-static int __init ab_init(void)
-{
-	int ret = pci_register_driver(&ab_driver);
-
-	if (!ret && !ab_probed) {
-		pr_info("KTAP version 1\n");
-		pr_info("# Subtest: gpt_ab\n");
-		pr_info("1..1\n");
-		pr_info("not ok 1 edu_device_found # no edu (1234:11e8) bound\n");
-	}
-	return ret;
-}
-module_init(ab_init);
-
-static void __exit ab_exit(void)
-{
-	pci_unregister_driver(&ab_driver);
-}
-module_exit(ab_exit);
+EDU_TEST_MODULE(ab, ab_probe, ab_remove, ab_probed, "gpt_ab");
 
 MODULE_DESCRIPTION("The IOMMU drivers' own page tables against lib-gpt, same guest");
 MODULE_LICENSE("GPL");

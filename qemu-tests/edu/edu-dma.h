@@ -511,4 +511,39 @@ static inline void edu_report_missing(const char *suite)
 	pr_info("not ok 1 edu_device_found # no edu (1234:11e8) bound; start QEMU with -device edu\n");
 }
 
+/*
+ * The module glue every edu test module shares: a PCI driver for edu that
+ * owns the device's DMA (the device goes on the module's own domain, the
+ * DMA API is not used), and a module init that reports a missing device
+ * as a failed test instead of staying silent.  @probed is the module's
+ * "probe ran" flag; @suite, its suite name.
+ */
+#define EDU_TEST_MODULE(pfx, probe_fn, remove_fn, probed, suite)	\
+static const struct pci_device_id pfx##_ids[] = {			\
+	{ PCI_DEVICE(EDU_VENDOR_ID, EDU_DEVICE_ID) },			\
+	{ }								\
+};									\
+MODULE_DEVICE_TABLE(pci, pfx##_ids);					\
+static struct pci_driver pfx##_driver = {				\
+	.name = KBUILD_MODNAME,						\
+	.id_table = pfx##_ids,						\
+	.probe = probe_fn,						\
+	.remove = remove_fn,						\
+	.driver_managed_dma = true,					\
+};									\
+static int __init pfx##_init(void)					\
+{									\
+	int ret = pci_register_driver(&pfx##_driver);			\
+									\
+	if (!ret && !(probed))						\
+		edu_report_missing(suite);				\
+	return ret;							\
+}									\
+module_init(pfx##_init);						\
+static void __exit pfx##_exit(void)					\
+{									\
+	pci_unregister_driver(&pfx##_driver);				\
+}									\
+module_exit(pfx##_exit)
+
 #endif /* _GPT_EDU_DMA_H */

@@ -1379,39 +1379,7 @@ static void dir_remove(struct pci_dev *pdev)
 	dir_probed = false;
 }
 
-static const struct pci_device_id dir_ids[] = {
-	{ PCI_DEVICE(EDU_VENDOR_ID, EDU_DEVICE_ID) },
-	{ }
-};
-MODULE_DEVICE_TABLE(pci, dir_ids);
-
-static struct pci_driver dir_driver = {
-	.name = KBUILD_MODNAME,
-	.id_table = dir_ids,
-	.probe = dir_probe,
-	.remove = dir_remove,
-	/* The device is put on our own domain; the DMA API is not used. */
-	.driver_managed_dma = true,
-};
-
-static int __init dir_init(void)
-{
-	int ret = pci_register_driver(&dir_driver);
-
-	if (ret)
-		return ret;
-	/* Report the missing device instead of staying silent. */
-	if (!dir_probed)
-		edu_report_missing(suite_name());
-	return 0;
-}
-module_init(dir_init);
-
-static void __exit dir_exit(void)
-{
-	pci_unregister_driver(&dir_driver);
-}
-module_exit(dir_exit);
+EDU_TEST_MODULE(dir, dir_probe, dir_remove, dir_probed, suite_name());
 
 MODULE_DESCRIPTION("Device DMA through mappings made with the iommu directory API, with QEMU's edu");
 MODULE_LICENSE("GPL");

@@ -607,39 +607,7 @@ static void smoke_remove(struct pci_dev *pdev)
 	smoke_probed = false;
 }
 
-static const struct pci_device_id smoke_ids[] = {
-	{ PCI_DEVICE(EDU_VENDOR_ID, EDU_DEVICE_ID) },
-	{ }
-};
-MODULE_DEVICE_TABLE(pci, smoke_ids);
-
-static struct pci_driver smoke_driver = {
-	.name = KBUILD_MODNAME,
-	.id_table = smoke_ids,
-	.probe = smoke_probe,
-	.remove = smoke_remove,
-	/* The device is put on our own domain; the DMA API is not used. */
-	.driver_managed_dma = true,
-};
-
-static int __init smoke_init(void)
-{
-	int ret = pci_register_driver(&smoke_driver);
-
-	if (ret)
-		return ret;
-	/* Report the missing device instead of staying silent. */
-	if (!smoke_probed)
-		edu_report_missing(suite_name());
-	return 0;
-}
-module_init(smoke_init);
-
-static void __exit smoke_exit(void)
-{
-	pci_unregister_driver(&smoke_driver);
-}
-module_exit(smoke_exit);
+EDU_TEST_MODULE(smoke, smoke_probe, smoke_remove, smoke_probed, suite_name());
 
 MODULE_DESCRIPTION("Device DMA through a driver-owned IOMMU domain, with QEMU's edu");
 MODULE_LICENSE("GPL");
