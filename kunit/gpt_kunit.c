@@ -1075,6 +1075,45 @@ static void gpt_test_runs(struct kunit *test)
 	gpt_destroy(&pt);
 }
 
+/*
+ * A huge page mapped over the empty tables partial unmaps left behind
+ * replaces them; they are freed with the next unmap's gather.
+ */
+static void gpt_test_remap_huge(struct kunit *test)
+{
+	u64 iova = 9 * PG_1G + 3 * PG_2M;
+	struct gpt_leaf leaf;
+	struct gpt_gather g;
+	struct gpt pt;
+	long tables;
+
+	new_pt(test, &pt, 0);
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova + 5 * PG_4K, 0, PG_4K, GPT_READ,
+				      GFP_KERNEL), 0);
+	tables = gpt_nr_tables(&pt);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + 5 * PG_4K, PG_4K), PG_4K);
+	KUNIT_EXPECT_EQ(test, gpt_nr_tables(&pt), tables);
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, 7 * PG_2M, PG_2M, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, PG_2M);
+	KUNIT_EXPECT_EQ(test, leaf.pa, 7 * PG_2M);
+	KUNIT_EXPECT_EQ(test, gpt_nr_tables(&pt), tables - 1);
+	/* The replaced table rides on the next unmap's gather and flush. */
+	gpt_gather_init(&g);
+	KUNIT_EXPECT_EQ(test, gpt_unmap(&pt, PG_4K, PG_4K, &g), 0);
+	KUNIT_EXPECT_EQ(test, g.nr_tables, 1);
+	KUNIT_EXPECT_TRUE(test, g.flush);
+	gpt_gather_free(&g);
+	/* A table that still holds a leaf is an overlap. */
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova + PG_2M + PG_4K, 0, PG_4K, GPT_READ,
+				      GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, iova + PG_2M, 0, PG_2M, GPT_READ, GFP_KERNEL),
+			-EEXIST);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 2 * PG_2M), PG_2M + PG_4K);
+	expect_only_top(test, &pt);
+	gpt_destroy(&pt);
+}
+
 static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_encode_decode),
 	KUNIT_CASE(gpt_test_va_bits),
@@ -1086,6 +1125,7 @@ static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_alloc_failures),
 	KUNIT_CASE(gpt_test_shrink),
 	KUNIT_CASE(gpt_test_runs),
+	KUNIT_CASE(gpt_test_remap_huge),
 	KUNIT_CASE_SLOW(gpt_test_random),
 	KUNIT_CASE_SLOW(gpt_test_concurrent),
 	{}

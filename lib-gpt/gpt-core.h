@@ -448,6 +448,7 @@ static void PT(fill_entry)(struct pt_op *op, u64 *table, int i,
 {
 	const struct gpt_src *s = op->src;
 	u64 e = READ_ONCE(table[i]);
+	struct gpt_gather deferred;
 	enum pt_src_kind kind;
 	unsigned int prot = 0;
 	u64 pa = 0, new;
@@ -468,13 +469,20 @@ static void PT(fill_entry)(struct pt_op *op, u64 *table, int i,
 		}
 		if (!s->update) {
 			/*
-			 * A table left behind by earlier partial unmaps: map
-			 * through it.  Freeing it here would need an IOTLB
-			 * flush that a map does not do.
+			 * A leaf below means an overlap.  A table with none
+			 * was left behind by partial unmaps: the huge leaf
+			 * takes its place, and the tables wait on
+			 * pt->deferred for the caller's next flush, which a
+			 * map does not do, before they are freed.
 			 */
-			if (!pt_is_table(e, level))
+			if (!pt_is_table(e, level) ||
+			    PT(gather_subtree)(op->pt, NULL, PT(child)(e), level - 1))
 				goto exists;
-			PT(fill_level)(op, PT(child)(e), level - 1, iova, last);
+			WRITE_ONCE(table[i], new);
+			*wrote = true;
+			gpt_gather_init(&deferred);
+			PT(gather_subtree)(op->pt, &deferred, PT(child)(e), level - 1);
+			gpt_defer(op->pt, &deferred);
 			return;
 		}
 		if (!pt_is_table(e, level)) {
@@ -521,6 +529,13 @@ exists:
 	op->err = -EEXIST;
 fail:
 	op->err_iova = iova;
+}
+
+/* @e is a table with no leaf below it, left behind by partial unmaps. */
+static bool PT(empty_table)(struct gpt *pt, u64 e, unsigned int level)
+{
+	return level && pt_is_table(e, level) &&
+	       !PT(gather_subtree)(pt, NULL, PT(child)(e), level - 1);
 }
 
 /*
@@ -572,16 +587,31 @@ static int PT(write_leaves)(struct gpt *pt, u64 *table, int i, int n, u64 pa,
 		int j, len = 1 << order;
 
 		for (j = 0; j < len; j++)
-			if (pt_present(READ_ONCE(table[i + k + j])))
+			if (pt_present(READ_ONCE(table[i + k + j])) &&
+			    !PT(empty_table)(pt, READ_ONCE(table[i + k + j]), level))
 				return k + (order ? 0 : j);
 		if (order) {
 			u64 run = pt_mk_run(pa + k * size, level, order, prot, pt);
+			struct gpt_gather replaced;
 
+			/* Tables partial unmaps left here make way, as in fill_entry. */
+			gpt_gather_init(&replaced);
+			for (j = 0; j < len; j++) {
+				u64 e = READ_ONCE(table[i + k + j]);
+
+				if (pt_present(e))
+					PT(gather_subtree)(pt, &replaced, PT(child)(e),
+							   level - 1);
+			}
 			for (j = 0; j < len; j++)
 				WRITE_ONCE(table[i + k + j], run);
+			if (replaced.nr_tables)
+				gpt_defer(pt, &replaced);
 			k += len;
 			continue;
 		}
+		if (pt_present(READ_ONCE(table[i + k])))
+			return k;
 		/* The address field is linear: step the encoded entry. */
 		WRITE_ONCE(table[i + k], leaf + k * size);
 		k++;

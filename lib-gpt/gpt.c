@@ -51,6 +51,32 @@ void gpt_table_gather(struct gpt *pt, struct gpt_gather *g, void *table)
 	g->nr_tables++;
 }
 
+/*
+ * A map replaced empty tables with a huge leaf.  A map flushes nothing, so
+ * they wait for the next unmap or update, whose flush covers them too.
+ */
+void gpt_defer(struct gpt *pt, struct gpt_gather *g)
+{
+	spin_lock(&pt->deferred_lock);
+	list_splice_tail_init(&g->tables, &pt->deferred);
+	spin_unlock(&pt->deferred_lock);
+}
+
+/* Hand the deferred tables to @g, and ask for the flush they need. */
+static void gpt_take_deferred(struct gpt *pt, struct gpt_gather *g)
+{
+	struct list_head *p;
+
+	if (list_empty_careful(&pt->deferred))
+		return;
+	spin_lock(&pt->deferred_lock);
+	list_for_each(p, &pt->deferred)
+		g->nr_tables++;
+	list_splice_tail_init(&pt->deferred, &g->tables);
+	spin_unlock(&pt->deferred_lock);
+	g->flush = true;
+}
+
 /**
  * gpt_gather_init() - prepare an empty gather list
  * @g: the gather list
@@ -124,6 +150,8 @@ int gpt_init(struct gpt *pt, const struct gpt_fmt *fmt,
 
 	pt->fmt = fmt;
 	pt->cfg = *cfg;
+	spin_lock_init(&pt->deferred_lock);
+	INIT_LIST_HEAD(&pt->deferred);
 	atomic_long_set(&pt->nr_tables, 0);
 	pt->max_level = cfg->flags & GPT_CFG_NO_HUGE ? 0 :
 			cfg->max_leaf_level ? cfg->max_leaf_level : GPT_MAX_LEVELS;
@@ -148,6 +176,12 @@ EXPORT_SYMBOL_GPL(gpt_init);
  */
 void gpt_destroy(struct gpt *pt)
 {
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, &pt->deferred, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
 	pt->fmt->free_all(pt);
 	pt->top = 0;
 }
@@ -317,6 +351,7 @@ int gpt_update_pfns(struct gpt *pt, u64 iova, const unsigned long *pfns,
 	ret = gpt_pfns_args(pt, iova, pfns, npages, prot);
 	if (ret)
 		return ret;
+	gpt_take_deferred(pt, g);
 	return pt->fmt->fill(pt, &src, g, gfp);
 }
 EXPORT_SYMBOL_GPL(gpt_update_pfns);
@@ -341,6 +376,7 @@ u64 gpt_unmap(struct gpt *pt, u64 iova, u64 size, struct gpt_gather *g)
 {
 	if (!g || gpt_check_range(pt, iova, size))
 		return 0;
+	gpt_take_deferred(pt, g);
 	return pt->fmt->unmap(pt, iova, iova + size - 1, g);
 }
 EXPORT_SYMBOL_GPL(gpt_unmap);

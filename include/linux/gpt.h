@@ -40,6 +40,7 @@
 #include <linux/list.h>
 #include <linux/types.h>
 #include <linux/atomic.h>
+#include <linux/spinlock.h>
 
 #define GPT_PAGE_SHIFT		12
 #define GPT_PAGE_SIZE		BIT_ULL(GPT_PAGE_SHIFT)
@@ -163,6 +164,9 @@ struct gpt_fmt {
  * @cfg: the user's choices.
  * @nr_tables: table pages currently owned, top table included.
  * @max_level: highest level at which leaves are allowed (cfg and format).
+ * @deferred_lock: protects @deferred.
+ * @deferred: tables a map replaced with a huge leaf; they are handed to the
+ *	next unmap's or update's gather, to be freed after that flush.
  */
 struct gpt {
 	unsigned long top;
@@ -170,6 +174,8 @@ struct gpt {
 	struct gpt_cfg cfg;
 	atomic_long_t nr_tables;
 	unsigned int max_level;
+	spinlock_t deferred_lock;	/* protects deferred */
+	struct list_head deferred;
 };
 
 extern const struct gpt_fmt gpt_fmt_vtd_ss;

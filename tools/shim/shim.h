@@ -103,6 +103,37 @@ static inline void list_del(struct list_head *n)
 	n->prev->next = n->next; n->next->prev = n->prev;
 }
 static inline bool list_empty(const struct list_head *h) { return h->next == h; }
+static inline bool list_empty_careful(const struct list_head *h)
+{
+	return __atomic_load_n(&h->next, __ATOMIC_ACQUIRE) == h;
+}
+static inline void list_splice_tail_init(struct list_head *from, struct list_head *to)
+{
+	if (list_empty(from))
+		return;
+	from->next->prev = to->prev;
+	to->prev->next = from->next;
+	from->prev->next = to;
+	to->prev = from->prev;
+	INIT_LIST_HEAD(from);
+}
+#define list_for_each(p, head) for (p = (head)->next; p != (head); p = p->next)
+#define list_for_each_entry(pos, head, m) \
+	for (pos = list_entry((head)->next, typeof(*pos), m); &pos->m != (head); \
+	     pos = list_entry(pos->m.next, typeof(*pos), m))
+
+/* ---- spinlocks ------------------------------------------------------------ */
+typedef struct { int locked; } spinlock_t;
+static inline void spin_lock_init(spinlock_t *l) { l->locked = 0; }
+static inline void spin_lock(spinlock_t *l)
+{
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		;
+}
+static inline void spin_unlock(spinlock_t *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
 #define list_entry(p, t, m)	container_of(p, t, m)
 #define list_for_each_entry_safe(pos, n, head, m) \
 	for (pos = list_entry((head)->next, typeof(*pos), m), \

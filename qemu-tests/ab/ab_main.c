@@ -6,10 +6,10 @@
  * paging domains, and the replaced code is still in the tree.  Clearing
  * iommu_gpt_enabled makes the next domain use the old code, so the same
  * operations can run on an old domain and a new one for the same device:
- * every translation must come out the same, and the cost of each is
- * printed.  Under QEMU's TCG with -icount shift=0 the guest clock counts
- * instructions, so the figures are instruction counts: compare the ratio,
- * not the nanoseconds.
+ * every translation, and every leaf entry the hardware would read, must
+ * come out the same, and the cost of each is printed.  Under QEMU's TCG
+ * with -icount shift=0 the guest clock counts instructions, so the figures
+ * are instruction counts: compare the ratio, not the nanoseconds.
  *
  * The domains are attached to edu in turn (the drivers learn the hardware's
  * page sizes at attach), but edu does no DMA here: gpt_edu_smoke does that.
@@ -24,6 +24,7 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include "../edu/edu-dma.h"
+#include "ab_walk.h"
 
 /* IOVAs clear of the MSI window and of AMD's reserved hole. */
 #define AB_IOVA_4K	BIT_ULL(40)
@@ -40,22 +41,32 @@
 
 struct ab_run {
 	u64 map_4k, unmap_4k, map_2m, unmap_2m;	/* ns per call */
-	phys_addr_t xl_4k[256];
-	phys_addr_t xl_2m[AB_SAMPLES];
-	phys_addr_t xl_rnd[AB_SAMPLES];
+	u64 xl_4k[256];
+	u64 xl_2m[AB_SAMPLES];
+	u64 xl_rnd[AB_SAMPLES];
+	/* the raw leaf entries behind the same samples */
+	u64 pte_4k[256];
+	u64 pte_2m[AB_SAMPLES];
+	u64 pte_rnd[AB_SAMPLES];
 	int err;
 };
+
+static u64 (*ab_leaf)(struct iommu_domain *d, u64 iova, unsigned int *level);
 
 static bool ab_probed;
 
 static void ab_sample(struct iommu_domain *d, u64 iova, u64 span,
-		      phys_addr_t *out, unsigned int n)
+		      u64 *out, u64 *pte, unsigned int n)
 {
 	u64 step = span / n;
-	unsigned int i;
+	unsigned int i, level;
 
-	for (i = 0; i < n; i++)
-		out[i] = iommu_iova_to_phys(d, iova + i * step + (i % 7) * 0x208);
+	for (i = 0; i < n; i++) {
+		u64 at = iova + i * step + (i % 7) * 0x208;
+
+		out[i] = iommu_iova_to_phys(d, at);
+		pte[i] = ab_leaf ? ab_leaf(d, at, &level) : 0;
+	}
 }
 
 /* Map and unmap @count pages of @pgsize @AB_REPS times; ns per call. */
@@ -165,10 +176,9 @@ static void ab_one(struct pci_dev *pdev, bool gpt, struct ab_run *run)
 		run->err = ab_random(d);
 	if (run->err)
 		goto out_detach;
-	for (i = 0; i < 256; i++)
-		run->xl_4k[i] = iommu_iova_to_phys(d, AB_IOVA_4K + i * SZ_4K + 0x10);
-	ab_sample(d, AB_IOVA_2M, 256 * SZ_2M, run->xl_2m, AB_SAMPLES);
-	ab_sample(d, AB_IOVA_RND, AB_RND_SPAN, run->xl_rnd, AB_SAMPLES);
+	ab_sample(d, AB_IOVA_4K, 256 * SZ_4K, run->xl_4k, run->pte_4k, 256);
+	ab_sample(d, AB_IOVA_2M, 256 * SZ_2M, run->xl_2m, run->pte_2m, AB_SAMPLES);
+	ab_sample(d, AB_IOVA_RND, AB_RND_SPAN, run->xl_rnd, run->pte_rnd, AB_SAMPLES);
 	iommu_unmap(d, AB_IOVA_4K, 256 * SZ_4K);
 	iommu_unmap(d, AB_IOVA_2M, 256 * SZ_2M);
 	iommu_unmap(d, AB_IOVA_RND, AB_RND_SPAN);
@@ -190,8 +200,8 @@ static void ab_ratio(const char *what, u64 old, u64 gpt)
 		what, old, gpt, old / max(gpt, 1ULL), old * 100 / max(gpt, 1ULL) % 100);
 }
 
-static void ab_report(unsigned int nr, const char *name, const phys_addr_t *a,
-		      const phys_addr_t *b, unsigned int n, int err)
+static void ab_report(unsigned int nr, const char *name, const u64 *a,
+		      const u64 *b, unsigned int n, int err)
 {
 	unsigned int i, diff = 0, mapped = 0;
 
@@ -211,9 +221,39 @@ static void ab_report(unsigned int nr, const char *name, const phys_addr_t *a,
 			nr, name, n, mapped);
 }
 
+/* Every sampled leaf entry, bit for bit (accessed/dirty masked). */
+static void ab_entries(const struct ab_run *old, const struct ab_run *new, int err)
+{
+	unsigned int i, diff = 0, n = 0;
+
+	if (err) {
+		pr_info("not ok 4 same_leaf_entries # error %d\n", err);
+		return;
+	}
+	for (i = 0; i < 256; i++, n++)
+		diff += old->pte_4k[i] != new->pte_4k[i];
+	for (i = 0; i < AB_SAMPLES; i++, n += 2)
+		diff += (old->pte_2m[i] != new->pte_2m[i]) +
+			(old->pte_rnd[i] != new->pte_rnd[i]);
+	for (i = 0; i < AB_SAMPLES && diff; i++) {
+		if (old->pte_rnd[i] != new->pte_rnd[i]) {
+			pr_info("# ab: first difference, random sample %u: old %#llx gpt %#llx\n",
+				i, old->pte_rnd[i], new->pte_rnd[i]);
+			break;
+		}
+	}
+	if (diff)
+		pr_info("not ok 4 same_leaf_entries # %u of %u sampled leaf entries differ\n",
+			diff, n);
+	else
+		pr_info("ok 4 same_leaf_entries # %u sampled leaf entries identical, bit for bit\n",
+			n);
+}
+
 static int ab_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct ab_run *old, *new;
+	const char *iommu;
 	int err;
 
 	if (ab_probed)
@@ -226,16 +266,21 @@ static int ab_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	}
 	ab_probed = true;
+	iommu = pdev->dev.iommu && pdev->dev.iommu->iommu_dev ?
+		dev_name(pdev->dev.iommu->iommu_dev->dev) : "no iommu";
+	if (!strncmp(iommu, "dmar", 4))
+		ab_leaf = ab_leaf_vtd;
+	else if (!strncmp(iommu, "ivhd", 4))
+		ab_leaf = ab_leaf_amd;
 	ab_one(pdev, false, old);
 	ab_one(pdev, true, new);
 	err = old->err ? old->err : new->err;
 
 	pr_info("KTAP version 1\n");
 	pr_info("# Subtest: gpt_ab\n");
-	pr_info("1..3\n");
+	pr_info("1..4\n");
 	pr_info("# ab: %s; old = the driver's page-table code, gpt = lib-gpt\n",
-		pdev->dev.iommu && pdev->dev.iommu->iommu_dev ?
-		dev_name(pdev->dev.iommu->iommu_dev->dev) : "no iommu");
+		iommu);
 	pr_info("# ab: TCG with -icount shift=0: ns are guest instructions; compare ratios\n");
 	if (!err) {
 		ab_ratio("256x4K map", old->map_4k, new->map_4k);
@@ -247,6 +292,10 @@ static int ab_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ab_report(2, "same_translations_256x2m", old->xl_2m, new->xl_2m, AB_SAMPLES, err);
 	ab_report(3, "same_translations_random_ops", old->xl_rnd, new->xl_rnd,
 		  AB_SAMPLES, err);
+	if (!ab_leaf)
+		pr_info("ok 4 same_leaf_entries # SKIP no walker for %s\n", iommu);
+	else
+		ab_entries(old, new, err);
 	kfree(old);
 	kfree(new);
 	return 0;
