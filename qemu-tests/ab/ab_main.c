@@ -154,7 +154,6 @@ static int ab_random(struct iommu_domain *d)
 static void ab_one(struct pci_dev *pdev, bool gpt, struct ab_run *run)
 {
 	struct iommu_domain *d;
-	unsigned int i;
 
 	WRITE_ONCE(iommu_gpt_enabled, gpt);
 	d = iommu_paging_domain_alloc(&pdev->dev);
