@@ -13,19 +13,16 @@
 #include <linux/iommu.h>
 #include <linux/iommu-dir.h>
 #include <linux/slab.h>
+#include "gpt-iommu.h"
+
+/* The driver's own v1 code always sets FC: DMA is cache coherent. */
+#define AMD_GPT_FC	true
 #include "../amd/amd_iommu_types.h"
 #include "../amd/amd_iommu.h"
 
 static struct gpt *amd_gpt(struct io_pgtable_ops *ops)
 {
 	return io_pgtable_ops_to_data(ops)->gpt;
-}
-
-static unsigned int amd_gpt_prot(int prot)
-{
-	/* The driver's own v1 code always sets FC: DMA is cache coherent. */
-	return GPT_CACHE | (prot & IOMMU_READ ? GPT_READ : 0) |
-	       (prot & IOMMU_WRITE ? GPT_WRITE : 0);
 }
 
 /*
@@ -67,7 +64,7 @@ static int amd_gpt_map_pages(struct io_pgtable_ops *ops, unsigned long iova,
 
 	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
 		return -EINVAL;
-	ret = gpt_map(pgtable->gpt, iova, paddr, size, amd_gpt_prot(prot), gfp);
+	ret = gpt_map(pgtable->gpt, iova, paddr, size, gpt_iommu_prot(prot, AMD_GPT_FC), gfp);
 	if (ret)
 		return ret;
 	amd_gpt_sync_top(pgtable);
@@ -106,18 +103,7 @@ static size_t amd_gpt_unmap_pages(struct io_pgtable_ops *ops, unsigned long iova
 static phys_addr_t amd_gpt_iova_to_phys(struct io_pgtable_ops *ops,
 					unsigned long iova)
 {
-	struct gpt_leaf leaf;
-
-	if (gpt_lookup(amd_gpt(ops), iova, &leaf))
-		return 0;
-	return leaf.pa + (iova - leaf.iova);
-}
-
-static int amd_gpt_record_dirty(void *arg, const struct gpt_leaf *leaf)
-{
-	if (leaf->dirty)
-		iommu_dirty_bitmap_record(arg, leaf->iova, leaf->size);
-	return 0;
+	return gpt_iommu_iova_to_phys(amd_gpt(ops), iova);
 }
 
 static int amd_gpt_read_and_clear_dirty(struct io_pgtable_ops *ops,
@@ -125,10 +111,7 @@ static int amd_gpt_read_and_clear_dirty(struct io_pgtable_ops *ops,
 					unsigned long flags,
 					struct iommu_dirty_bitmap *dirty)
 {
-	if (flags & IOMMU_DIRTY_NO_CLEAR)
-		return gpt_walk(amd_gpt(ops), iova, size, amd_gpt_record_dirty, dirty);
-	return gpt_read_and_clear_dirty(amd_gpt(ops), iova, size,
-					amd_gpt_record_dirty, dirty);
+	return gpt_iommu_read_dirty(amd_gpt(ops), iova, size, flags, dirty);
 }
 
 static void amd_gpt_free(struct io_pgtable *iop)
@@ -226,14 +209,14 @@ int amd_gpt_map_dir(struct iommu_domain *dom, unsigned long iova,
 		return -EINVAL;
 	if (!(flags & IOMMU_DIR_UPDATE)) {
 		ret = gpt_map_pfns(pgtable->gpt, iova, pfns, npages,
-				   amd_gpt_prot(prot), gfp);
+				   gpt_iommu_prot(prot, AMD_GPT_FC), gfp);
 		if (!ret)
 			amd_gpt_sync_top(pgtable);
 		return ret;
 	}
 	gpt_gather_init(&g);
 	ret = gpt_update_pfns(pgtable->gpt, iova, pfns, npages,
-			      amd_gpt_prot(prot), &g, gfp);
+			      gpt_iommu_prot(prot, AMD_GPT_FC), &g, gfp);
 	amd_gpt_sync_top(pgtable);
 	if (g.nr_tables) {
 		spin_lock_irqsave(&domain->lock, irqflags);

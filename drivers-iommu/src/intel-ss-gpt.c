@@ -13,6 +13,7 @@
 #include <linux/iommu-dir.h>
 #include <linux/slab.h>
 #include <asm/cacheflush.h>
+#include "gpt-iommu.h"
 #include "../intel/iommu.h"
 
 static struct dmar_domain *gpt_dmar(struct iommu_domain *domain)
@@ -127,13 +128,6 @@ int intel_gpt_domain_shrink(struct dmar_domain *domain, int agaw)
 	return 0;
 }
 
-static unsigned int intel_gpt_prot(struct dmar_domain *domain, int prot)
-{
-	return (prot & IOMMU_READ ? GPT_READ : 0) |
-	       (prot & IOMMU_WRITE ? GPT_WRITE : 0) |
-	       (domain->set_pte_snp ? GPT_CACHE : 0);
-}
-
 /* The driver checks attach against the highest address ever mapped. */
 static int intel_gpt_note_max(struct dmar_domain *domain, u64 last)
 {
@@ -171,7 +165,7 @@ int intel_gpt_map_pages(struct iommu_domain *domain, unsigned long iova,
 	ret = intel_gpt_note_max(dmar, iova + size - 1);
 	if (ret)
 		return ret;
-	ret = gpt_map(dmar->gpt, iova, paddr, size, intel_gpt_prot(dmar, prot), gfp);
+	ret = gpt_map(dmar->gpt, iova, paddr, size, gpt_iommu_prot(prot, dmar->set_pte_snp), gfp);
 	if (!ret && mapped)
 		*mapped += size;
 	return ret;
@@ -226,18 +220,7 @@ size_t intel_gpt_unmap_pages(struct iommu_domain *domain, unsigned long iova,
  */
 phys_addr_t intel_gpt_iova_to_phys(struct iommu_domain *domain, dma_addr_t iova)
 {
-	struct gpt_leaf leaf;
-
-	if (gpt_lookup(gpt_dmar(domain)->gpt, iova, &leaf))
-		return 0;
-	return leaf.pa + (iova - leaf.iova);
-}
-
-static int intel_gpt_record_dirty(void *arg, const struct gpt_leaf *leaf)
-{
-	if (leaf->dirty)
-		iommu_dirty_bitmap_record(arg, leaf->iova, leaf->size);
-	return 0;
+	return gpt_iommu_iova_to_phys(gpt_dmar(domain)->gpt, iova);
 }
 
 /**
@@ -256,12 +239,8 @@ int intel_gpt_read_and_clear_dirty(struct iommu_domain *domain,
 				   unsigned long flags,
 				   struct iommu_dirty_bitmap *dirty)
 {
-	struct gpt *gpt = gpt_dmar(domain)->gpt;
-
-	if (flags & IOMMU_DIRTY_NO_CLEAR)
-		return gpt_walk(gpt, iova, size, intel_gpt_record_dirty, dirty);
-	return gpt_read_and_clear_dirty(gpt, iova, size, intel_gpt_record_dirty,
-					dirty);
+	return gpt_iommu_read_dirty(gpt_dmar(domain)->gpt, iova, size, flags,
+				    dirty);
 }
 
 /**
@@ -297,10 +276,10 @@ int intel_gpt_map_dir(struct iommu_domain *domain, unsigned long iova,
 		return ret;
 	if (!(flags & IOMMU_DIR_UPDATE))
 		return gpt_map_pfns(dmar->gpt, iova, pfns, npages,
-				    intel_gpt_prot(dmar, prot), gfp);
+				    gpt_iommu_prot(prot, dmar->set_pte_snp), gfp);
 	gpt_gather_init(&g);
 	ret = gpt_update_pfns(dmar->gpt, iova, pfns, npages,
-			      intel_gpt_prot(dmar, prot), &g, gfp);
+			      gpt_iommu_prot(prot, dmar->set_pte_snp), &g, gfp);
 	if (g.flush && !g.nr_tables)
 		iommu_iotlb_gather_add_range(gather, iova, size);
 	intel_gpt_release(dmar, &g, iova, size);
