@@ -2,10 +2,11 @@
 #
 #   make run        boot a QEMU guest with each vIOMMU and show device DMA
 #                   through an IOMMU domain set up by our code
-#   make test       every test: userspace, KUnit on UML, QEMU guests
+#   make test       every test: userspace, KUnit on UML and on QEMU x86_64,
+#                   QEMU guests
 #   make bench      benchmarks (userspace and KUnit on UML)
 #
-# Pieces: deps tree kernel uml user-test kunit qemu-test check clean.
+# Pieces: deps tree kernel user-test kunit kunit-qemu qemu-test check clean.
 # Everything is built under build/ (ignored); nothing outside the repo
 # except Debian packages installed by tools/kbuild/deps.sh.
 
@@ -18,10 +19,14 @@ JOBS    ?= $(shell nproc)
 KLOCK   := flock $(B)/.kbuild.lock
 
 export CCACHE_DIR ?= $(B)/ccache
+# Paths under build/ enter ccache's hash relative to the compiler's working
+# directory, so make kunit-qemu's build of the guest's .config in a second
+# directory is served from the guest build's cache.
+export CCACHE_BASEDIR ?= $(B)
 KMAKE_CC := CC="ccache gcc" HOSTCC="ccache gcc"
 
-.PHONY: all run test bench deps tree kernel uml user-test kunit qemu-test \
-	check clean user-bench kunit-bench qemu-bench
+.PHONY: all run test bench deps tree kernel user-test kunit qemu-test \
+	check clean user-bench kunit-bench qemu-bench kunit-qemu
 
 all: test
 
@@ -40,19 +45,39 @@ user-test: deps
 user-bench: deps
 	@$(MAKE) -s -C tools O=$(B)/user bench
 
-# ---- KUnit on UML -----------------------------------------------------------
-KUNIT_PY := $(KSRC)/tools/testing/kunit/kunit.py
+# ---- KUnit: on UML, and on QEMU x86_64 with each vIOMMU ---------------------
+KUNIT_RUN := $(TOP)/kunit/run-kunit.sh $(KSRC)
 
 kunit: tree
 	@mkdir -p $(RESULTS)
-	@$(TOP)/kunit/run-uml.sh $(KSRC) $(B)/uml $(TOP)/kunit/uml.kunitconfig \
-		$(RESULTS)/kunit.tap 'gpt_*'
+	@$(KUNIT_RUN) $(B)/uml kunit $(B)/uml.log $(RESULTS)/kunit.tap \
+		--kunitconfig=$(TOP)/kunit/uml.kunitconfig --timeout=1200 'gpt_*'
 
 kunit-bench: tree
-	@$(TOP)/kunit/run-uml.sh $(KSRC) $(B)/uml-bench \
-		$(TOP)/kunit/uml-bench.kunitconfig $(B)/kunit-bench.tap 'gptbench*'
+	@$(KUNIT_RUN) $(B)/uml-bench kunit-bench $(B)/uml-bench.log \
+		$(B)/kunit-bench.tap --kunitconfig=$(TOP)/kunit/uml-bench.kunitconfig \
+		--timeout=1200 'gptbench*'
 	@echo "KUnit on UML (no debug options): lib-gpt Arm LPAE vs io-pgtable-arm"
-	@grep -h 'gptbench:' $(B)/uml-bench.log | sed 's/^.*gptbench: /  /'
+	@sed '/^---- kernel console/,$$d' $(B)/uml-bench.log | \
+		grep -a 'gptbench:' | sed 's/^.*gptbench: /  /'
+
+# kunit.py run --arch=x86_64, once per vIOMMU (kunit/qemu-<vtd|amd>.py), on
+# the guest kernel's config (see kunit/qemu-x86_64.kunitconfig), in its own
+# build directory: kunit.py rewrites the .config of the directory it owns.
+KUNIT_X86 := $(B)/kunit-x86_64
+KUNIT_QEMU_STAGES := kunit-vtd kunit-amd
+KUNIT_QEMU_SUITES ?= iommu_dir*
+
+kunit-qemu: kernel
+	@mkdir -p $(RESULTS)
+	@for v in vtd amd; do \
+		$(KUNIT_RUN) $(KUNIT_X86) kunit-$$v $(B)/kunit-$$v.log \
+			$(RESULTS)/kunit-$$v.tap --arch=x86_64 \
+			--qemu_config=$(TOP)/kunit/qemu-$$v.py \
+			--kunitconfig=$(KOBJ)/.config \
+			--kunitconfig=$(TOP)/kunit/qemu-x86_64.kunitconfig \
+			--timeout=900 '$(KUNIT_QEMU_SUITES)'; \
+	done
 
 # ---- QEMU guests (x86_64 kernel, initramfs, runner) -------------------------
 include $(TOP)/qemu-tests/qemu.mk
@@ -63,7 +88,9 @@ test: deps
 	-@$(MAKE) -s user-test
 	-@$(MAKE) -s kunit
 	-@$(MAKE) -s qemu-test
-	@$(TOP)/tools/kbuild/summary.sh $(RESULTS) user kunit $(QEMU_STAGES)
+	-@$(MAKE) -s kunit-qemu
+	@$(TOP)/tools/kbuild/summary.sh $(RESULTS) user kunit $(QEMU_STAGES) \
+		$(KUNIT_QEMU_STAGES)
 
 bench: user-bench kunit-bench qemu-bench
 
