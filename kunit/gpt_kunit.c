@@ -1098,12 +1098,32 @@ static void gpt_test_remap_huge(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, leaf.size, PG_2M);
 	KUNIT_EXPECT_EQ(test, leaf.pa, 7 * PG_2M);
 	KUNIT_EXPECT_EQ(test, gpt_nr_tables(&pt), tables - 1);
-	/* The replaced table rides on the next unmap's gather and flush. */
+	/*
+	 * The replaced table rides on the next unmap's gather, far from it:
+	 * the flush before it is freed must cover the table's span too.
+	 */
 	gpt_gather_init(&g);
 	KUNIT_EXPECT_EQ(test, gpt_unmap(&pt, PG_4K, PG_4K, &g), 0);
 	KUNIT_EXPECT_EQ(test, g.nr_tables, 1);
 	KUNIT_EXPECT_TRUE(test, g.flush);
+	KUNIT_EXPECT_LE(test, g.start, iova);
+	KUNIT_EXPECT_GE(test, g.last, iova + PG_2M - 1);
 	gpt_gather_free(&g);
+	KUNIT_EXPECT_GT(test, g.start, g.last);
+	/* The same, taken right after the map, as the IOMMU glues do. */
+	KUNIT_ASSERT_EQ(test, gpt_test_unmap(&pt, iova, PG_2M), PG_2M);
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova + 5 * PG_4K, 0, PG_4K, GPT_READ,
+				      GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + 5 * PG_4K, PG_4K), PG_4K);
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, 7 * PG_2M, PG_2M, GPT_READ, GFP_KERNEL), 0);
+	gpt_gather_init(&g);
+	KUNIT_EXPECT_TRUE(test, gpt_gather_deferred(&pt, &g));
+	KUNIT_EXPECT_EQ(test, g.nr_tables, 1);
+	KUNIT_EXPECT_LE(test, g.start, iova);
+	KUNIT_EXPECT_GE(test, g.last, iova + PG_2M - 1);
+	gpt_gather_free(&g);
+	KUNIT_EXPECT_FALSE(test, gpt_gather_deferred(&pt, &g));
+	KUNIT_EXPECT_EQ(test, g.nr_tables, 0);
 	/* A table that still holds a leaf is an overlap. */
 	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova + PG_2M + PG_4K, 0, PG_4K, GPT_READ,
 				      GFP_KERNEL), 0);

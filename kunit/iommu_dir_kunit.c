@@ -4,8 +4,11 @@
  *
  * Runs inside the QEMU guests, where the edu PCI device sits behind an
  * emulated VT-d or AMD-Vi unit: the suite allocates a paging domain for
- * that device (it never attaches it, so no DMA happens here; the edu
- * module does the DMA) and checks translations through iommu_iova_to_phys.
+ * that device (attached only where page sizes must be as in real use; no
+ * driver is bound yet, so no DMA happens here: the edu module does the DMA)
+ * and checks translations through iommu_iova_to_phys,
+ * and, where the driver keeps the domain on lib-gpt, page sizes and table
+ * counts in the table itself.
  */
 #include <kunit/test.h>
 #include <linux/gfp.h>
@@ -17,6 +20,7 @@
 #include <linux/pci.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include "gpt-iommu.h"
 
 #define EDU_VENDOR	0x1234
 #define EDU_DEVICE	0x11e8
@@ -30,6 +34,7 @@ struct dir_test {
 	struct iommu_dir dir;
 	struct page *huge;	/* a 2 MiB block, physically aligned */
 	unsigned long *pfns;
+	bool attached;
 };
 
 static int dir_test_init(struct kunit *test)
@@ -62,6 +67,8 @@ static void dir_test_exit(struct kunit *test)
 	if (!t)
 		return;
 	iommu_dir_unmap(&t->dir, TEST_IOVA, NPAGES);
+	if (t->attached)
+		iommu_detach_device(t->domain, &t->pdev->dev);
 	iommu_dir_destroy(&t->dir);
 	iommu_domain_free(t->domain);
 	__free_pages(t->huge, get_order(SZ_2M));
@@ -89,11 +96,11 @@ static phys_addr_t expect_pa(struct dir_test *t, unsigned long i)
 	return (phys_addr_t)(t->pfns[i] & ~HMM_PFN_FLAGS) << PAGE_SHIFT;
 }
 
-static void check_all(struct kunit *test, struct dir_test *t)
+static void check_range(struct kunit *test, struct dir_test *t, unsigned long n)
 {
 	unsigned long i, bad = 0;
 
-	for (i = 0; i < NPAGES; i++) {
+	for (i = 0; i < n; i++) {
 		u64 iova = TEST_IOVA + (i << PAGE_SHIFT);
 
 		if (iommu_iova_to_phys(t->domain, iova + 0x123) !=
@@ -101,6 +108,11 @@ static void check_all(struct kunit *test, struct dir_test *t)
 			bad++;
 	}
 	KUNIT_EXPECT_EQ(test, bad, 0);
+}
+
+static void check_all(struct kunit *test, struct dir_test *t)
+{
+	check_range(test, t, NPAGES);
 }
 
 /* Fill the array and map all of it. */
@@ -187,10 +199,105 @@ static void dir_test_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iommu_dir_unmap(&t->dir, TEST_IOVA + SZ_1M, 1), PAGE_SIZE);
 }
 
+/* An unmap covering the whole 512 GiB below TEST_IOVA's top-level entry. */
+#define SPAN_PAGES	(SZ_512G >> PAGE_SHIFT)
+
+/*
+ * The lib-gpt table of the domain, attached to edu: VT-d learns which
+ * superpages it may use only at attach, as the driver's own code does.
+ */
+static struct gpt *dir_test_gpt(struct kunit *test, struct dir_test *t)
+{
+	struct gpt *pt = gpt_iommu_domain_gpt(t->domain);
+	int ret;
+
+	if (!pt)
+		kunit_skip(test, "the domain is not on lib-gpt");
+	ret = iommu_attach_device(t->domain, &t->pdev->dev);
+	if (ret)
+		kunit_skip(test, "cannot attach the domain to edu: %d", ret);
+	t->attached = true;
+	return pt;
+}
+
+static unsigned int leaf_level(struct gpt *pt, unsigned long i)
+{
+	unsigned int level = UINT_MAX;
+
+	if (!gpt_leaf_entry(pt, TEST_IOVA + (i << PAGE_SHIFT), &level))
+		return UINT_MAX;
+	return level;
+}
+
+/*
+ * The 2 MiB block becomes one 2 MiB IOMMU page, scattered pages stay 4 KiB,
+ * and unmapping everything gives every table back.
+ */
+static void dir_test_huge_pages_and_leaks(struct kunit *test)
+{
+	struct dir_test *t = test->priv;
+	struct gpt *pt = dir_test_gpt(test, t);
+	long base;
+
+	/* AMD-Vi grows its tree to reach TEST_IOVA; growth stays. */
+	fill(t);
+	KUNIT_ASSERT_EQ(test, iommu_dir_map(&t->dir, TEST_IOVA, t->pfns, 1,
+					    IOMMU_READ, GFP_KERNEL), 0);
+	iommu_dir_unmap(&t->dir, TEST_IOVA, SPAN_PAGES);
+	base = gpt_nr_tables(pt);
+
+	map_filled(test, t);
+	KUNIT_EXPECT_EQ(test, leaf_level(pt, 0), 1);
+	KUNIT_EXPECT_EQ(test, leaf_level(pt, 511), 1);
+	KUNIT_EXPECT_EQ(test, leaf_level(pt, 512), 0);
+	KUNIT_EXPECT_EQ(test, leaf_level(pt, 1025), 0);
+	KUNIT_EXPECT_GT(test, gpt_nr_tables(pt), base);
+
+	t->pfns[700] = 0;
+	KUNIT_ASSERT_EQ(test, iommu_dir_update(&t->dir, TEST_IOVA, t->pfns, NPAGES,
+					       IOMMU_READ | IOMMU_WRITE, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, iommu_dir_unmap(&t->dir, TEST_IOVA, SPAN_PAGES),
+			(size_t)SZ_512G);
+	KUNIT_EXPECT_EQ(test, gpt_nr_tables(pt), base);
+}
+
+/*
+ * Partial unmaps leave an empty table; a 2 MiB page mapped over it takes
+ * its place.  The walk caches may still point at the table, so the map
+ * must flush before the table is freed, and free it then, not leave it
+ * for some later call's flush, which may cover another range.
+ */
+static void dir_test_huge_over_empty_table(struct kunit *test)
+{
+	struct dir_test *t = test->priv;
+	struct gpt *pt = dir_test_gpt(test, t);
+	long flushes, tables;
+
+	fill(t);
+	KUNIT_ASSERT_EQ(test, iommu_dir_map(&t->dir, TEST_IOVA + 3 * PAGE_SIZE,
+					    t->pfns + 3, 1, IOMMU_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, leaf_level(pt, 3), 0);
+	tables = gpt_nr_tables(pt);
+	KUNIT_EXPECT_EQ(test, iommu_dir_unmap(&t->dir, TEST_IOVA + 3 * PAGE_SIZE, 1),
+			PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, gpt_nr_tables(pt), tables);
+
+	flushes = atomic_long_read(&t->dir.nr_flushes);
+	KUNIT_ASSERT_EQ(test, iommu_dir_map(&t->dir, TEST_IOVA, t->pfns, 512,
+					    IOMMU_READ, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, leaf_level(pt, 3), 1);
+	KUNIT_EXPECT_EQ(test, gpt_nr_tables(pt), tables - 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->dir.nr_flushes) - flushes, 1);
+	KUNIT_EXPECT_TRUE(test, list_empty(&pt->deferred));
+	check_range(test, t, 512);
+}
+
 static struct kunit_case dir_test_cases[] = {
 	KUNIT_CASE(dir_test_map_update_unmap),
 	KUNIT_CASE(dir_test_unchanged_update_is_free),
 	KUNIT_CASE(dir_test_bad_input),
+	KUNIT_CASE(dir_test_huge_pages_and_leaks),
+	KUNIT_CASE(dir_test_huge_over_empty_table),
 	{}
 };
 
@@ -205,3 +312,4 @@ kunit_test_suites(&dir_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the iommu directory API");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -482,7 +482,7 @@ static void PT(fill_entry)(struct pt_op *op, u64 *table, int i,
 			*wrote = true;
 			gpt_gather_init(&deferred);
 			PT(gather_subtree)(op->pt, &deferred, PT(child)(e), level - 1);
-			gpt_defer(op->pt, &deferred);
+			gpt_defer(op->pt, &deferred, s->iova, s->last);
 			return;
 		}
 		if (!pt_is_table(e, level)) {
@@ -562,9 +562,10 @@ static inline unsigned int PT(run_order)(const struct gpt *pt, int i, u64 pa,
  * Return how many entries were written; fewer than @n means the next one
  * was not empty.
  */
-static int PT(write_leaves)(struct gpt *pt, u64 *table, int i, int n, u64 pa,
+static int PT(write_leaves)(struct pt_op *op, u64 *table, int i, int n, u64 pa,
 			    unsigned int level, unsigned int prot)
 {
+	struct gpt *pt = op->pt;
 	u64 size = BIT_ULL(gpt_shift(level));
 	u64 leaf = pt_mk_leaf(pa, level, prot, pt);
 	int k = 0;
@@ -606,7 +607,7 @@ static int PT(write_leaves)(struct gpt *pt, u64 *table, int i, int n, u64 pa,
 			for (j = 0; j < len; j++)
 				WRITE_ONCE(table[i + k + j], run);
 			if (replaced.nr_tables)
-				gpt_defer(pt, &replaced);
+				gpt_defer(pt, &replaced, op->src->iova, op->src->last);
 			k += len;
 			continue;
 		}
@@ -631,7 +632,7 @@ static void PT(fill_ptes)(struct pt_op *op, u64 *table, u64 iova, u64 last)
 	int lo = GPT_ENTRIES, hi = -1;
 
 	if (PT_RUN_MAX_LOG2 > 0 && !s->pfns) {
-		i += PT(write_leaves)(op->pt, table, i, end - i,
+		i += PT(write_leaves)(op, table, i, end - i,
 				      s->pa + (iova - s->iova), 0, s->prot);
 		if (i < end)
 			goto exists;
@@ -702,7 +703,7 @@ static void PT(fill_level)(struct pt_op *op, u64 *table, unsigned int level,
 			u64 leaf = pt_mk_leaf(pa, level, prot, op->pt);
 
 			if (PT_RUN_MAX_LOG2)
-				k = PT(write_leaves)(op->pt, table, i, n, pa, level, prot);
+				k = PT(write_leaves)(op, table, i, n, pa, level, prot);
 			else
 				for (k = 0; k < n; k++, leaf += size) {
 					if (pt_present(READ_ONCE(table[i + k])))

@@ -25,7 +25,7 @@ struct gpt_src {
 void *gpt_table_alloc(struct gpt *pt, gfp_t gfp);
 void gpt_table_free(struct gpt *pt, void *table);
 void gpt_table_gather(struct gpt *pt, struct gpt_gather *g, void *table);
-void gpt_defer(struct gpt *pt, struct gpt_gather *g);
+void gpt_defer(struct gpt *pt, struct gpt_gather *g, u64 iova, u64 last);
 
 /* An array entry that maps: valid and not an error. */
 static inline bool gpt_pfn_ok(unsigned long v)

@@ -52,30 +52,59 @@ void gpt_table_gather(struct gpt *pt, struct gpt_gather *g, void *table)
 }
 
 /*
- * A map replaced empty tables with a huge leaf.  A map flushes nothing, so
- * they wait for the next unmap or update, whose flush covers them too.
+ * A map in [@iova, @last] replaced empty tables with a huge leaf.  A map has
+ * no gather, so they wait on pt->deferred with their span, for whichever
+ * gather takes them next: its flush must cover that span, since a walker
+ * may still hold a cached pointer to them, and whoever takes them may be
+ * working elsewhere in the address space.
  */
-void gpt_defer(struct gpt *pt, struct gpt_gather *g)
+void gpt_defer(struct gpt *pt, struct gpt_gather *g, u64 iova, u64 last)
 {
 	spin_lock(&pt->deferred_lock);
 	list_splice_tail_init(&g->tables, &pt->deferred);
+	pt->deferred_start = min(pt->deferred_start, iova);
+	pt->deferred_last = max(pt->deferred_last, last);
 	spin_unlock(&pt->deferred_lock);
 }
 
-/* Hand the deferred tables to @g, and ask for the flush they need. */
-static void gpt_take_deferred(struct gpt *pt, struct gpt_gather *g)
+/**
+ * gpt_gather_deferred() - take the tables maps replaced with huge leaves
+ * @pt: the page table
+ * @g: the gather to add them to
+ *
+ * A map that puts a huge leaf where partial unmaps left empty tables cannot
+ * free those tables itself: walkers may have cached pointers to them, and a
+ * map does not flush.  gpt_unmap() and gpt_update_pfns() take them
+ * automatically; a user that flushes after maps, or wants them freed
+ * sooner, takes them here, flushes [@g->start, @g->last], then calls
+ * gpt_gather_free().
+ *
+ * Context: any; does not sleep.
+ * Return: true if tables were added (and @g->flush set).
+ */
+bool gpt_gather_deferred(struct gpt *pt, struct gpt_gather *g)
 {
 	struct list_head *p;
 
 	if (list_empty_careful(&pt->deferred))
-		return;
+		return false;
 	spin_lock(&pt->deferred_lock);
+	if (list_empty(&pt->deferred)) {
+		spin_unlock(&pt->deferred_lock);
+		return false;
+	}
 	list_for_each(p, &pt->deferred)
 		g->nr_tables++;
 	list_splice_tail_init(&pt->deferred, &g->tables);
+	g->start = min(g->start, pt->deferred_start);
+	g->last = max(g->last, pt->deferred_last);
+	pt->deferred_start = U64_MAX;
+	pt->deferred_last = 0;
 	spin_unlock(&pt->deferred_lock);
 	g->flush = true;
+	return true;
 }
+EXPORT_SYMBOL_GPL(gpt_gather_deferred);
 
 /**
  * gpt_gather_init() - prepare an empty gather list
@@ -88,6 +117,8 @@ void gpt_gather_init(struct gpt_gather *g)
 	INIT_LIST_HEAD(&g->tables);
 	g->nr_tables = 0;
 	g->flush = false;
+	g->start = U64_MAX;
+	g->last = 0;
 }
 EXPORT_SYMBOL_GPL(gpt_gather_init);
 
@@ -152,6 +183,8 @@ int gpt_init(struct gpt *pt, const struct gpt_fmt *fmt,
 	pt->cfg = *cfg;
 	spin_lock_init(&pt->deferred_lock);
 	INIT_LIST_HEAD(&pt->deferred);
+	pt->deferred_start = U64_MAX;
+	pt->deferred_last = 0;
 	atomic_long_set(&pt->nr_tables, 0);
 	pt->max_level = cfg->flags & GPT_CFG_NO_HUGE ? 0 :
 			cfg->max_leaf_level ? cfg->max_leaf_level : GPT_MAX_LEVELS;
@@ -351,7 +384,7 @@ int gpt_update_pfns(struct gpt *pt, u64 iova, const unsigned long *pfns,
 	ret = gpt_pfns_args(pt, iova, pfns, npages, prot);
 	if (ret)
 		return ret;
-	gpt_take_deferred(pt, g);
+	gpt_gather_deferred(pt, g);
 	return pt->fmt->fill(pt, &src, g, gfp);
 }
 EXPORT_SYMBOL_GPL(gpt_update_pfns);
@@ -376,7 +409,7 @@ u64 gpt_unmap(struct gpt *pt, u64 iova, u64 size, struct gpt_gather *g)
 {
 	if (!g || gpt_check_range(pt, iova, size))
 		return 0;
-	gpt_take_deferred(pt, g);
+	gpt_gather_deferred(pt, g);
 	return pt->fmt->unmap(pt, iova, iova + size - 1, g);
 }
 EXPORT_SYMBOL_GPL(gpt_unmap);

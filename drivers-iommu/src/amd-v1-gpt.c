@@ -8,6 +8,7 @@
  * with lib-gpt's AMD v1 format underneath, and keeps root and mode in step
  * when lib-gpt grows the tree.
  */
+#include <kunit/visibility.h>
 #include <linux/gpt.h>
 #include <linux/io-pgtable.h>
 #include <linux/iommu.h>
@@ -54,6 +55,46 @@ static void amd_gpt_sync_top(struct amd_io_pgtable *pgtable)
 	spin_unlock_irqrestore(&domain->lock, flags);
 }
 
+/*
+ * Tables left the tree: flush now, over the call's range and whatever the
+ * gather took from earlier maps, so they can be freed before we return
+ * (the driver flushes the IOTLB only after this returns, and the tables
+ * may sit in its walk caches).  Return whether it flushed.
+ */
+static bool amd_gpt_release(struct amd_io_pgtable *pgtable,
+			    struct gpt_gather *g, u64 iova, u64 size)
+{
+	struct protection_domain *domain =
+		container_of(pgtable, struct protection_domain, iop);
+	bool flushed = g->nr_tables;
+	unsigned long flags;
+	u64 start, last;
+
+	if (flushed) {
+		gpt_iommu_flush_span(g, iova, size, &start, &last);
+		spin_lock_irqsave(&domain->lock, flags);
+		amd_iommu_domain_flush_pages(domain, start, last - start + 1);
+		spin_unlock_irqrestore(&domain->lock, flags);
+	}
+	gpt_gather_free(g);
+	return flushed;
+}
+
+/*
+ * A map put huge pages (or runs) where partial unmaps had left empty
+ * tables: flush their span and free them now, as the driver's own code
+ * flushes when a large page replaces a table.  Return whether it flushed.
+ */
+static bool amd_gpt_flush_replaced(struct amd_io_pgtable *pgtable)
+{
+	struct gpt_gather g;
+
+	gpt_gather_init(&g);
+	if (!gpt_gather_deferred(pgtable->gpt, &g))
+		return false;
+	return amd_gpt_release(pgtable, &g, g.start, g.last - g.start + 1);
+}
+
 static int amd_gpt_map_pages(struct io_pgtable_ops *ops, unsigned long iova,
 			     phys_addr_t paddr, size_t pgsize, size_t pgcount,
 			     int prot, gfp_t gfp, size_t *mapped)
@@ -68,6 +109,7 @@ static int amd_gpt_map_pages(struct io_pgtable_ops *ops, unsigned long iova,
 	if (ret)
 		return ret;
 	amd_gpt_sync_top(pgtable);
+	amd_gpt_flush_replaced(pgtable);
 	*mapped += size;
 	return 0;
 }
@@ -77,25 +119,12 @@ static size_t amd_gpt_unmap_pages(struct io_pgtable_ops *ops, unsigned long iova
 				  struct iommu_iotlb_gather *gather)
 {
 	struct amd_io_pgtable *pgtable = io_pgtable_ops_to_data(ops);
-	struct protection_domain *domain =
-		container_of(pgtable, struct protection_domain, iop);
 	size_t size = pgsize * pgcount;
 	struct gpt_gather g;
-	unsigned long flags;
 
 	gpt_gather_init(&g);
 	gpt_unmap(pgtable->gpt, iova, size, &g);
-	if (g.nr_tables) {
-		/*
-		 * The driver flushes the IOTLB only after this returns, but
-		 * the tables that left the tree may sit in its walk caches:
-		 * flush now, before they are freed.
-		 */
-		spin_lock_irqsave(&domain->lock, flags);
-		amd_iommu_domain_flush_pages(domain, iova, size);
-		spin_unlock_irqrestore(&domain->lock, flags);
-	}
-	gpt_gather_free(&g);
+	amd_gpt_release(pgtable, &g, iova, size);
 	/* Like the code it replaces: the range counts as unmapped. */
 	return size;
 }
@@ -185,11 +214,13 @@ struct io_pgtable_init_fns io_pgtable_amd_iommu_v1_gpt_init_fns = {
  * @gather: collects the range to flush; the caller syncs it once
  *
  * The array goes into lib-gpt directly: huge pages for aligned contiguous
- * runs, updates in place.  If an update released page tables, the range is
- * flushed here before they are freed.
+ * runs, updates in place.  When page tables leave the tree (an update, or
+ * a map that puts a huge page over empty tables), the op flushes by itself
+ * before freeing them, and leaves @gather empty.
  *
  * Context: may sleep only if @gfp allows.
- * Return: 0, -EOPNOTSUPP for a domain not on lib-gpt, or lib-gpt's error.
+ * Return: the number of IOTLB flushes the op issued itself (0 or 1),
+ * -EOPNOTSUPP for a domain not on lib-gpt, or lib-gpt's error.
  */
 int amd_gpt_map_dir(struct iommu_domain *dom, unsigned long iova,
 		    const unsigned long *pfns, unsigned long npages, int prot,
@@ -199,8 +230,8 @@ int amd_gpt_map_dir(struct iommu_domain *dom, unsigned long iova,
 	struct protection_domain *domain = to_pdomain(dom);
 	struct amd_io_pgtable *pgtable = &domain->iop;
 	size_t size = npages << PAGE_SHIFT;
-	unsigned long irqflags;
 	struct gpt_gather g;
+	bool flushed;
 	int ret;
 
 	if (domain->pd_mode != PD_MODE_V1 || !pgtable->gpt)
@@ -210,21 +241,33 @@ int amd_gpt_map_dir(struct iommu_domain *dom, unsigned long iova,
 	if (!(flags & IOMMU_DIR_UPDATE)) {
 		ret = gpt_map_pfns(pgtable->gpt, iova, pfns, npages,
 				   gpt_iommu_prot(prot, AMD_GPT_FC), gfp);
-		if (!ret)
-			amd_gpt_sync_top(pgtable);
-		return ret;
+		if (ret)
+			return ret;
+		amd_gpt_sync_top(pgtable);
+		return amd_gpt_flush_replaced(pgtable);
 	}
 	gpt_gather_init(&g);
 	ret = gpt_update_pfns(pgtable->gpt, iova, pfns, npages,
 			      gpt_iommu_prot(prot, AMD_GPT_FC), &g, gfp);
 	amd_gpt_sync_top(pgtable);
-	if (g.nr_tables) {
-		spin_lock_irqsave(&domain->lock, irqflags);
-		amd_iommu_domain_flush_pages(domain, iova, size);
-		spin_unlock_irqrestore(&domain->lock, irqflags);
-	} else if (g.flush) {
+	if (g.flush && !g.nr_tables)
 		iommu_iotlb_gather_add_range(gather, iova, size);
-	}
-	gpt_gather_free(&g);
-	return ret;
+	flushed = amd_gpt_release(pgtable, &g, iova, size);
+	return ret ? ret : flushed;
 }
+
+/**
+ * amd_gpt_domain() - the lib-gpt page table behind an IOMMU domain
+ * @dom: any IOMMU domain
+ *
+ * For tests, which check huge pages and table counts in the real thing.
+ *
+ * Return: the table, or NULL if @dom is not an AMD-Vi domain on lib-gpt.
+ */
+struct gpt *amd_gpt_domain(struct iommu_domain *dom)
+{
+	if (!dom->ops || dom->ops->map_dir != amd_gpt_map_dir)
+		return NULL;
+	return to_pdomain(dom)->iop.gpt;
+}
+EXPORT_SYMBOL_IF_KUNIT(amd_gpt_domain);

@@ -8,6 +8,7 @@
  * driver's map, unmap, iova_to_phys and dirty-tracking ops call in here
  * for such domains, and the old dma_pte code is not used for them.
  */
+#include <kunit/visibility.h>
 #include <linux/gpt.h>
 #include <linux/iommu.h>
 #include <linux/iommu-dir.h>
@@ -138,6 +139,40 @@ static int intel_gpt_note_max(struct dmar_domain *domain, u64 last)
 	return 0;
 }
 
+/*
+ * Tables left the tree: flush now, so they can be freed before we return.
+ * Return whether it flushed.
+ */
+static bool intel_gpt_release(struct dmar_domain *dmar, struct gpt_gather *g,
+			      unsigned long iova, size_t size)
+{
+	bool flushed = g->nr_tables;
+	u64 start, last;
+
+	if (flushed) {
+		gpt_iommu_flush_span(g, iova, size, &start, &last);
+		cache_tag_flush_range(dmar, start, last, 0);
+	}
+	gpt_gather_free(g);
+	return flushed;
+}
+
+/*
+ * A map put huge leaves where partial unmaps had left empty tables.  The
+ * walk caches may still point at those tables, so flush their span now and
+ * free them, as the driver's own code does when it switches to a
+ * superpage.  Return whether it flushed.
+ */
+static bool intel_gpt_flush_replaced(struct dmar_domain *dmar)
+{
+	struct gpt_gather g;
+
+	gpt_gather_init(&g);
+	if (!gpt_gather_deferred(dmar->gpt, &g))
+		return false;
+	return intel_gpt_release(dmar, &g, g.start, g.last - g.start + 1);
+}
+
 /**
  * intel_gpt_map_pages() - iommu_domain_ops.map_pages for lib-gpt domains
  * @domain: the domain
@@ -166,18 +201,12 @@ int intel_gpt_map_pages(struct iommu_domain *domain, unsigned long iova,
 	if (ret)
 		return ret;
 	ret = gpt_map(dmar->gpt, iova, paddr, size, gpt_iommu_prot(prot, dmar->set_pte_snp), gfp);
-	if (!ret && mapped)
+	if (ret)
+		return ret;
+	intel_gpt_flush_replaced(dmar);
+	if (mapped)
 		*mapped += size;
-	return ret;
-}
-
-/* Tables left the tree: flush now, so they can be freed before we return. */
-static void intel_gpt_release(struct dmar_domain *dmar, struct gpt_gather *g,
-			      unsigned long iova, size_t size)
-{
-	if (g->nr_tables)
-		cache_tag_flush_range(dmar, iova, iova + size - 1, 0);
-	gpt_gather_free(g);
+	return 0;
 }
 
 /**
@@ -254,8 +283,13 @@ int intel_gpt_read_and_clear_dirty(struct iommu_domain *domain,
  * @gfp: allocation flags
  * @gather: collects the range to flush; the caller syncs it once
  *
+ * When page tables leave the tree (an update, or a map that puts a huge
+ * page over empty tables), the op flushes by itself before freeing them,
+ * and leaves @gather empty.
+ *
  * Context: may sleep if @gfp allows.
- * Return: 0, -EOPNOTSUPP for a first-stage domain, or lib-gpt's error.
+ * Return: the number of IOTLB flushes the op issued itself (0 or 1),
+ * -EOPNOTSUPP for a first-stage domain, or lib-gpt's error.
  */
 int intel_gpt_map_dir(struct iommu_domain *domain, unsigned long iova,
 		      const unsigned long *pfns, unsigned long npages, int prot,
@@ -265,6 +299,7 @@ int intel_gpt_map_dir(struct iommu_domain *domain, unsigned long iova,
 	struct dmar_domain *dmar = gpt_dmar(domain);
 	size_t size = npages << VTD_PAGE_SHIFT;
 	struct gpt_gather g;
+	bool flushed;
 	int ret;
 
 	if (!dmar->gpt)
@@ -274,14 +309,32 @@ int intel_gpt_map_dir(struct iommu_domain *domain, unsigned long iova,
 	ret = intel_gpt_note_max(dmar, iova + size - 1);
 	if (ret)
 		return ret;
-	if (!(flags & IOMMU_DIR_UPDATE))
-		return gpt_map_pfns(dmar->gpt, iova, pfns, npages,
-				    gpt_iommu_prot(prot, dmar->set_pte_snp), gfp);
+	if (!(flags & IOMMU_DIR_UPDATE)) {
+		ret = gpt_map_pfns(dmar->gpt, iova, pfns, npages,
+				   gpt_iommu_prot(prot, dmar->set_pte_snp), gfp);
+		return ret ? ret : intel_gpt_flush_replaced(dmar);
+	}
 	gpt_gather_init(&g);
 	ret = gpt_update_pfns(dmar->gpt, iova, pfns, npages,
 			      gpt_iommu_prot(prot, dmar->set_pte_snp), &g, gfp);
 	if (g.flush && !g.nr_tables)
 		iommu_iotlb_gather_add_range(gather, iova, size);
-	intel_gpt_release(dmar, &g, iova, size);
-	return ret;
+	flushed = intel_gpt_release(dmar, &g, iova, size);
+	return ret ? ret : flushed;
 }
+
+/**
+ * intel_gpt_domain() - the lib-gpt page table behind an IOMMU domain
+ * @domain: any IOMMU domain
+ *
+ * For tests, which check huge pages and table counts in the real thing.
+ *
+ * Return: the table, or NULL if @domain is not a VT-d domain on lib-gpt.
+ */
+struct gpt *intel_gpt_domain(struct iommu_domain *domain)
+{
+	if (!domain->ops || domain->ops->map_dir != intel_gpt_map_dir)
+		return NULL;
+	return gpt_dmar(domain)->gpt;
+}
+EXPORT_SYMBOL_IF_KUNIT(intel_gpt_domain);

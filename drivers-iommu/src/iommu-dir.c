@@ -113,7 +113,11 @@ static void iommu_dir_sync(struct iommu_dir *dir,
 	atomic_long_inc(&dir->nr_flushes);
 }
 
-/* The driver op, then the single flush; -EOPNOTSUPP: use the fallback. */
+/*
+ * The driver op, then the single flush; -EOPNOTSUPP: use the fallback.  An
+ * op that had to flush by itself (it freed page tables) returns how often,
+ * and leaves the gather empty.
+ */
 static int iommu_dir_op(struct iommu_dir *dir, unsigned long iova,
 			const unsigned long *pfns, unsigned long npages,
 			int prot, unsigned int flags, gfp_t gfp)
@@ -128,7 +132,10 @@ static int iommu_dir_op(struct iommu_dir *dir, unsigned long iova,
 	ret = ops->map_dir(dir->domain, iova, pfns, npages, prot, flags, gfp,
 			   &gather);
 	iommu_dir_sync(dir, &gather);
-	return ret;
+	if (ret <= 0)
+		return ret;
+	atomic_long_add(ret, &dir->nr_flushes);
+	return 0;
 }
 
 /*

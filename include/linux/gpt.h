@@ -118,14 +118,20 @@ struct gpt_leaf {
  * @tables: table pages no longer reachable from the tree
  * @nr_tables: number of pages on @tables
  * @flush: entries that a walker may have cached were changed or removed
+ * @start: first IOVA of the tables on @tables that earlier maps replaced
+ *	(taken from pt->deferred), which may lie outside this call's range
+ * @last: last IOVA of that span; @start > @last when there is none
  *
  * Owned by one caller.  Initialise with gpt_gather_init(); after the IOTLB
- * flush, hand the tables back with gpt_gather_free().
+ * flush, hand the tables back with gpt_gather_free().  The flush covers the
+ * call's range and, when @start <= @last, [@start, @last] as well.
  */
 struct gpt_gather {
 	struct list_head tables;
 	unsigned long nr_tables;
 	bool flush;
+	u64 start;
+	u64 last;
 };
 
 /**
@@ -166,7 +172,11 @@ struct gpt_fmt {
  * @max_level: highest level at which leaves are allowed (cfg and format).
  * @deferred_lock: protects @deferred.
  * @deferred: tables a map replaced with a huge leaf; they are handed to the
- *	next unmap's or update's gather, to be freed after that flush.
+ *	next gather that takes them (unmap, update, gpt_gather_deferred()),
+ *	to be freed after a flush that covers their span.
+ * @deferred_start: first IOVA of the span of @deferred.
+ * @deferred_last: last IOVA of that span; start > last when @deferred is
+ *	empty.
  */
 struct gpt {
 	unsigned long top;
@@ -174,8 +184,10 @@ struct gpt {
 	struct gpt_cfg cfg;
 	atomic_long_t nr_tables;
 	unsigned int max_level;
-	spinlock_t deferred_lock;	/* protects deferred */
+	spinlock_t deferred_lock;	/* protects deferred and its span */
 	struct list_head deferred;
+	u64 deferred_start;
+	u64 deferred_last;
 };
 
 extern const struct gpt_fmt gpt_fmt_vtd_ss;
@@ -209,6 +221,7 @@ int gpt_shrink(struct gpt *pt, unsigned int va_bits);
 
 void gpt_gather_init(struct gpt_gather *g);
 void gpt_gather_free(struct gpt_gather *g);
+bool gpt_gather_deferred(struct gpt *pt, struct gpt_gather *g);
 
 /**
  * gpt_nr_tables() - table pages the page table owns

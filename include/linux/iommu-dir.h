@@ -28,9 +28,9 @@
  * @domain: the paging domain
  * @resv: reserved IOVA regions of the device the domain serves (MSI
  *	windows and the like), which a directory may never map
- * @nr_flushes: IOTLB flushes issued through this directory's gather, for
- *	tests; a driver op that releases page tables flushes by itself
- *	first, which this does not count
+ * @nr_flushes: IOTLB flushes the directory's calls caused, for tests: the
+ *	syncs of their gathers, plus those a driver op issued itself (to
+ *	free page tables) and reported through its return value
  */
 struct iommu_dir {
 	struct iommu_domain *domain;

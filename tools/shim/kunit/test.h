@@ -67,10 +67,13 @@ void kunit_shim_fail(struct kunit *test, const char *file, int line,
 
 #define __KUNIT_BINOP(test, abort_, a, op, b)				\
 	do {								\
-		long long __a = (long long)(a), __b = (long long)(b);	\
+		/* Each side keeps its type, as in the kernel's KUnit. */ \
+		__typeof__(a) __a = (a);				\
+		__typeof__(b) __b = (b);				\
 		__KUNIT_CHECK(test, abort_, __a op __b,			\
 			      "%s %s %s: 0x%llx vs 0x%llx", #a, #op, #b,\
-			      __a, __b);				\
+			      (unsigned long long)__a,			\
+			      (unsigned long long)__b);			\
 	} while (0)
 
 #define KUNIT_EXPECT_EQ(t, a, b)	__KUNIT_BINOP(t, 0, a, ==, b)
