@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AMD-Vi v2 (guest, x86-64 format) page tables on lib-gpt.
+ *
+ * The AMD driver uses a v2 page table through io_pgtable_ops and one field,
+ * iop.pgd, the top table, which it writes into the GCR3 table of each
+ * device.  This file provides the same io-pgtable format, AMD_IOMMU_V2,
+ * with lib-gpt's x86-64 format underneath.  The height is fixed when the
+ * table is allocated: 4 levels (48-bit IOVAs) or 5 (57-bit), as the driver
+ * chose at init in amd_iommu_gpt_level, so iop.pgd never changes.
+ *
+ * Where it behaves differently from the driver's own io_pgtable_v2.c:
+ *
+ * - Mapping over a present translation fails with -EEXIST and changes
+ *   nothing.  The old code silently replaced the old translation (and
+ *   flushed it).  The iommu core never maps over a mapping on purpose: it
+ *   is the caller's bug, and io-pgtable-arm refuses it the same way.
+ * - The leaves are the largest that the alignment of IOVA and physical
+ *   address allow, whatever @pgsize says.  The iommu core already asks for
+ *   the largest page size that fits, so from iommu_map() the trees match.
+ * - Unmapping part of a huge page splits it and removes only that part;
+ *   the old code removed the whole huge page and reported its size.  Both
+ *   satisfy the core, which needs at least the requested size back.
+ * - Leaves carry XD (the device may not execute from them) and no preset
+ *   D bit; the old code preset D and left XD clear.
+ * - cfg->ias is 48 with 4 levels, what the table translates; the old code
+ *   said 52.  The driver takes the domain's aperture from elsewhere.
+ */
+#include <linux/gpt.h>
+#include <linux/io-pgtable.h>
+#include <linux/iommu.h>
+#include <linux/iommu-dir.h>
+#include <linux/mem_encrypt.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include "gpt-iommu.h"
+
+#include "../amd/amd_iommu_types.h"
+#include "../amd/amd_iommu.h"
+
+static struct gpt *amd_v2_gpt(struct io_pgtable_ops *ops)
+{
+	return io_pgtable_ops_to_data(ops)->gpt;
+}
+
+/*
+ * x86-64 paging has no write-only page: presence grants read.  The old
+ * code mapped IOMMU_PROT_IW alone as read/write, so does this.  It never
+ * set PCD or PWT, i.e. all DMA is cache coherent: GPT_CACHE.
+ */
+static unsigned int amd_v2_gpt_prot(int prot)
+{
+	return GPT_READ | GPT_CACHE | (prot & IOMMU_PROT_IW ? GPT_WRITE : 0);
+}
+
+static void amd_v2_gpt_flush(struct amd_io_pgtable *pgtable, u64 iova,
+			     size_t size)
+{
+	struct protection_domain *domain =
+		container_of(pgtable, struct protection_domain, iop);
+	unsigned long flags;
+
+	spin_lock_irqsave(&domain->lock, flags);
+	amd_iommu_domain_flush_pages(domain, iova, size);
+	spin_unlock_irqrestore(&domain->lock, flags);
+}
+
+/*
+ * Tables left the tree: flush the call's range, widened to the span of the
+ * tables earlier maps replaced if @g took some, and only then free them.
+ * The driver flushes the IOTLB only after unmap_pages returns (the gather
+ * it passes is NULL), but the walker may have cached pointers to them.
+ */
+static void amd_v2_gpt_release(struct amd_io_pgtable *pgtable,
+			       struct gpt_gather *g, u64 iova, u64 size)
+{
+	u64 start, last;
+
+	if (g->nr_tables) {
+		gpt_iommu_flush_span(g, iova, size, &start, &last);
+		amd_v2_gpt_flush(pgtable, start, last - start + 1);
+	}
+	gpt_gather_free(g);
+}
+
+static int amd_v2_gpt_map_pages(struct io_pgtable_ops *ops, unsigned long iova,
+				phys_addr_t paddr, size_t pgsize, size_t pgcount,
+				int prot, gfp_t gfp, size_t *mapped)
+{
+	struct amd_io_pgtable *pgtable = io_pgtable_ops_to_data(ops);
+	struct gpt_gather g;
+	size_t size;
+	int ret;
+
+	/* Bad input is the caller's bug, reported without a WARN. */
+	if (!is_power_of_2(pgsize) || !(pgsize & pgtable->pgtbl.cfg.pgsize_bitmap) ||
+	    !pgcount || !IS_ALIGNED(iova | paddr, pgsize) ||
+	    !(prot & IOMMU_PROT_MASK))
+		return -EINVAL;
+	if (check_mul_overflow(pgsize, pgcount, &size))
+		return -ERANGE;
+	ret = gpt_map(pgtable->gpt, iova, paddr, size, amd_v2_gpt_prot(prot), gfp);
+	if (ret)
+		return ret;
+	/*
+	 * A huge leaf replaced tables that partial unmaps had emptied.  The
+	 * IOMMU may still cache an entry pointing to one of them and would
+	 * walk it instead of the new leaf: flush their span now and free
+	 * them.  This is the one case where the old code flushed in a map
+	 * that the iommu core lets happen (it freed the replaced tables at
+	 * once); its other one, mapping over a present entry, is -EEXIST.
+	 */
+	gpt_gather_init(&g);
+	if (gpt_gather_deferred(pgtable->gpt, &g))
+		amd_v2_gpt_release(pgtable, &g, g.start, g.last - g.start + 1);
+	if (mapped)
+		*mapped += size;
+	return 0;
+}
+
+static size_t amd_v2_gpt_unmap_pages(struct io_pgtable_ops *ops,
+				     unsigned long iova, size_t pgsize,
+				     size_t pgcount,
+				     struct iommu_iotlb_gather *gather)
+{
+	struct amd_io_pgtable *pgtable = io_pgtable_ops_to_data(ops);
+	struct gpt_leaf leaf;
+	struct gpt_gather g;
+	size_t size;
+	u64 unmapped;
+
+	if (!is_power_of_2(pgsize) || !(pgsize & pgtable->pgtbl.cfg.pgsize_bitmap) ||
+	    !pgcount || check_mul_overflow(pgsize, pgcount, &size))
+		return 0;
+
+	gpt_gather_init(&g);
+	unmapped = gpt_unmap(pgtable->gpt, iova, size, &g);
+	amd_v2_gpt_release(pgtable, &g, iova, size);
+
+	if (unmapped == size)
+		return size;
+	/*
+	 * Holes count as unmapped, but a range with nothing mapped reports 0,
+	 * like the old code.  A huge leaf that could not be split (no memory)
+	 * is still mapped at an end of the range: report only what lies
+	 * before it, so the caller does not believe it gone.
+	 */
+	if (!unmapped || !gpt_lookup(pgtable->gpt, iova, &leaf))
+		return 0;
+	if (!gpt_lookup(pgtable->gpt, iova + size - 1, &leaf))
+		return leaf.iova - iova;
+	return size;
+}
+
+static phys_addr_t amd_v2_gpt_iova_to_phys(struct io_pgtable_ops *ops,
+					   unsigned long iova)
+{
+	return gpt_iommu_iova_to_phys(amd_v2_gpt(ops), iova);
+}
+
+static void amd_v2_gpt_free(struct io_pgtable *iop)
+{
+	struct amd_io_pgtable *pgtable = io_pgtable_to_data(iop);
+
+	if (!pgtable->gpt) {
+		io_pgtable_amd_iommu_v2_init_fns.free(iop);
+		return;
+	}
+	gpt_destroy(pgtable->gpt);
+	kfree(pgtable->gpt);
+	pgtable->gpt = NULL;
+	pgtable->pgd = NULL;
+}
+
+static struct io_pgtable *amd_v2_gpt_alloc(struct io_pgtable_cfg *cfg,
+					   void *cookie)
+{
+	struct amd_io_pgtable *pgtable = io_pgtable_cfg_to_data(cfg);
+	unsigned int ias = amd_iommu_gpt_level == PAGE_MODE_5_LEVEL ? 57 : 48;
+	struct gpt_cfg gcfg = {
+		.va_bits = ias,
+		.pa_bits = IOMMU_OUT_ADDR_BIT_SIZE,
+	};
+	unsigned int levels;
+	u64 top;
+
+	/*
+	 * The driver's own code: for comparison (iommu_gpt_enabled), and under
+	 * SME, whose encryption bit lib-gpt does not put in table entries.
+	 */
+	if (!READ_ONCE(iommu_gpt_enabled) || sme_get_me_mask()) {
+		pgtable->gpt = NULL;
+		return io_pgtable_amd_iommu_v2_init_fns.alloc(cfg, cookie);
+	}
+	pgtable->gpt = kzalloc(sizeof(*pgtable->gpt), GFP_KERNEL);
+	if (!pgtable->gpt)
+		return NULL;
+	if (gpt_init(pgtable->gpt, &gpt_fmt_x86_64, &gcfg, GFP_KERNEL)) {
+		kfree(pgtable->gpt);
+		pgtable->gpt = NULL;
+		return NULL;
+	}
+	gpt_top(pgtable->gpt, &top, &levels);
+	pgtable->pgd = phys_to_virt(top);
+
+	cfg->pgsize_bitmap = AMD_IOMMU_PGSIZES_V2;
+	cfg->ias = ias;
+	cfg->oas = IOMMU_OUT_ADDR_BIT_SIZE;
+
+	pgtable->pgtbl.ops.map_pages = amd_v2_gpt_map_pages;
+	pgtable->pgtbl.ops.unmap_pages = amd_v2_gpt_unmap_pages;
+	pgtable->pgtbl.ops.iova_to_phys = amd_v2_gpt_iova_to_phys;
+	return &pgtable->pgtbl;
+}
+
+struct io_pgtable_init_fns io_pgtable_amd_iommu_v2_gpt_init_fns = {
+	.alloc	= amd_v2_gpt_alloc,
+	.free	= amd_v2_gpt_free,
+};
