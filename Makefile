@@ -66,7 +66,7 @@ kunit-bench: tree
 # build directory: kunit.py rewrites the .config of the directory it owns.
 KUNIT_X86 := $(B)/kunit-x86_64
 KUNIT_QEMU_STAGES := kunit-vtd kunit-amd
-KUNIT_QEMU_SUITES ?= iommu_dir*
+KUNIT_QEMU_SUITES ?= *
 
 kunit-qemu: kernel
 	@mkdir -p $(RESULTS)
@@ -76,6 +76,7 @@ kunit-qemu: kernel
 			--qemu_config=$(TOP)/kunit/qemu-$$v.py \
 			--kunitconfig=$(KOBJ)/.config \
 			--kunitconfig=$(TOP)/kunit/qemu-x86_64.kunitconfig \
+			--kconfig_add=CONFIG_GPT_KUNIT_TEST=y \
 			--timeout=900 '$(KUNIT_QEMU_SUITES)'; \
 	done
 
