@@ -36,8 +36,10 @@
  */
 #include <kunit/test.h>
 #include <linux/gpt.h>
+#include <linux/hmm.h>
 #include <linux/io-pgtable.h>
 #include <linux/iommu.h>
+#include <linux/iommu-dir.h>
 #include <linux/prandom.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -784,6 +786,65 @@ static void v2_test_no_leak_gpt(struct kunit *test)
 	v2_sweep(test, pt);
 }
 
+/*
+ * The directory op on a v2 domain: a 2 MiB run becomes one 2 MiB leaf,
+ * entries without HMM_PFN_WRITE are read-only, invalid ones stay unmapped;
+ * an update moves a page (splitting the 2 MiB leaf without a hole) and
+ * drops one; the flushes go to the gather, none issued by the op itself.
+ */
+static void v2_test_map_dir_gpt(struct kunit *test)
+{
+	struct v2_pt *pt = v2_pt_new(test, true);
+	struct iommu_domain *d = &pt->dom->domain;
+	unsigned long base = PA_BASE >> PAGE_SHIFT, i, bad = 0;
+	unsigned long *pfns = kunit_kcalloc(test, 1024, sizeof(*pfns), GFP_KERNEL);
+	struct iommu_iotlb_gather gather;
+	u64 iova = 3ULL * SZ_1G, *e;
+	unsigned int level;
+
+	KUNIT_ASSERT_NOT_NULL(test, pfns);
+	for (i = 0; i < 512; i++)
+		pfns[i] = HMM_PFN_VALID | HMM_PFN_WRITE | (base + i);
+	for (i = 512; i < 1024; i++)
+		pfns[i] = i % 2 ? HMM_PFN_VALID | (base + 4096 + i) : 0;
+	iommu_iotlb_gather_init(&gather);
+	KUNIT_ASSERT_EQ(test, amd_gpt_map_dir(d, iova, pfns, 1024, IOMMU_READ | IOMMU_WRITE,
+					      0, GFP_KERNEL, &gather), 0);
+	KUNIT_EXPECT_GT(test, gather.start, gather.end);
+
+	e = gpt_leaf_entry(pt->dom->iop.gpt, iova, &level);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, level, 1);
+	KUNIT_EXPECT_TRUE(test, *e & V2_RW);
+	e = gpt_leaf_entry(pt->dom->iop.gpt, iova + 513 * SZ_4K, &level);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, level, 0);
+	KUNIT_EXPECT_FALSE(test, *e & V2_RW);
+	for (i = 0; i < 1024; i++) {
+		phys_addr_t want = pfns[i] ? PFN_PHYS(pfns[i] & ~HMM_PFN_FLAGS) + 8 : 0;
+
+		if (v2_phys(pt, iova + i * SZ_4K + 8) != want)
+			bad++;
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0);
+
+	pfns[3] = HMM_PFN_VALID | (base + 900);
+	pfns[513] = 0;
+	KUNIT_ASSERT_EQ(test, amd_gpt_map_dir(d, iova, pfns, 1024, IOMMU_READ | IOMMU_WRITE,
+					      IOMMU_DIR_UPDATE, GFP_KERNEL, &gather), 0);
+	KUNIT_EXPECT_LE(test, gather.start, iova + 3 * SZ_4K);
+	KUNIT_EXPECT_GE(test, gather.end, iova + 514 * SZ_4K - 1);
+	for (i = 0, bad = 0; i < 1024; i++) {
+		phys_addr_t want = pfns[i] ? PFN_PHYS(pfns[i] & ~HMM_PFN_FLAGS) + 8 : 0;
+
+		if (v2_phys(pt, iova + i * SZ_4K + 8) != want)
+			bad++;
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_EQ(test, v2_unmap(pt, iova, SZ_4M), SZ_4M);
+	v2_check_tables(test, pt);
+}
+
 static struct kunit_case v2_test_cases[] = {
 	KUNIT_CASE(v2_test_alloc),
 	KUNIT_CASE(v2_test_sizes_old),
@@ -797,6 +858,7 @@ static struct kunit_case v2_test_cases[] = {
 	KUNIT_CASE(v2_test_five_levels_gpt),
 	KUNIT_CASE(v2_test_ab),
 	KUNIT_CASE(v2_test_no_leak_gpt),
+	KUNIT_CASE(v2_test_map_dir_gpt),
 	{}
 };
 

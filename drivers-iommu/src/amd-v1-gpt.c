@@ -203,7 +203,7 @@ struct io_pgtable_init_fns io_pgtable_amd_iommu_v1_gpt_init_fns = {
 };
 
 /**
- * amd_gpt_map_dir() - iommu_domain_ops.map_dir for AMD-Vi v1 domains
+ * amd_gpt_map_dir() - iommu_domain_ops.map_dir for AMD-Vi domains on lib-gpt
  * @dom: the domain
  * @iova: IOVA of @pfns[0]
  * @pfns: hmm_range_fault()-style page array
@@ -214,9 +214,12 @@ struct io_pgtable_init_fns io_pgtable_amd_iommu_v1_gpt_init_fns = {
  * @gather: collects the range to flush; the caller syncs it once
  *
  * The array goes into lib-gpt directly: huge pages for aligned contiguous
- * runs, updates in place.  When page tables leave the tree (an update, or
- * a map that puts a huge page over empty tables), the op flushes by itself
- * before freeing them, and leaves @gather empty.
+ * runs, updates in place, in v1 tables and in v2 (x86-64 format) ones
+ * alike; only v1 tables grow, and x86-64 has no write-only page, so in v2
+ * IOMMU_WRITE alone maps read/write, as amd-v2-gpt.c does.  When page
+ * tables leave the tree (an update, or a map that puts a huge page over
+ * empty tables), the op flushes by itself before freeing them, and leaves
+ * @gather empty.
  *
  * Context: may sleep only if @gfp allows.
  * Return: the number of IOTLB flushes the op issued itself (0 or 1),
@@ -230,26 +233,31 @@ int amd_gpt_map_dir(struct iommu_domain *dom, unsigned long iova,
 	struct protection_domain *domain = to_pdomain(dom);
 	struct amd_io_pgtable *pgtable = &domain->iop;
 	size_t size = npages << PAGE_SHIFT;
+	bool v1 = domain->pd_mode == PD_MODE_V1;
 	struct gpt_gather g;
 	bool flushed;
 	int ret;
 
-	if (domain->pd_mode != PD_MODE_V1 || !pgtable->gpt)
+	if (!pgtable->gpt)
 		return -EOPNOTSUPP;
 	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
 		return -EINVAL;
+	if (!v1)
+		prot |= IOMMU_READ;
 	if (!(flags & IOMMU_DIR_UPDATE)) {
 		ret = gpt_map_pfns(pgtable->gpt, iova, pfns, npages,
 				   gpt_iommu_prot(prot, AMD_GPT_FC), gfp);
 		if (ret)
 			return ret;
-		amd_gpt_sync_top(pgtable);
+		if (v1)
+			amd_gpt_sync_top(pgtable);
 		return amd_gpt_flush_replaced(pgtable);
 	}
 	gpt_gather_init(&g);
 	ret = gpt_update_pfns(pgtable->gpt, iova, pfns, npages,
 			      gpt_iommu_prot(prot, AMD_GPT_FC), &g, gfp);
-	amd_gpt_sync_top(pgtable);
+	if (v1)
+		amd_gpt_sync_top(pgtable);
 	if (g.flush && !g.nr_tables)
 		iommu_iotlb_gather_add_range(gather, iova, size);
 	flushed = amd_gpt_release(pgtable, &g, iova, size);
