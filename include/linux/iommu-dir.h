@@ -29,8 +29,11 @@
  * @resv: reserved IOVA regions of the device the domain serves (MSI
  *	windows and the like), which a directory may never map
  * @nr_flushes: IOTLB flushes the directory's calls caused, for tests: the
- *	syncs of their gathers, plus those a driver op issued itself (to
- *	free page tables) and reported through its return value
+ *	syncs of their gathers, plus those a map_dir op issued itself (to
+ *	free page tables) and reported through its return value.  Not
+ *	counted: the flush an unmap_pages op issues before it frees page
+ *	tables, which iommu_unmap_fast() does not report; such an unmap
+ *	flushes twice.
  */
 struct iommu_dir {
 	struct iommu_domain *domain;
