@@ -209,7 +209,8 @@ struct io_pgtable_init_fns io_pgtable_amd_iommu_v1_gpt_init_fns = {
  * @pfns: hmm_range_fault()-style page array
  * @npages: number of entries
  * @prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE
- * @flags: IOMMU_DIR_UPDATE to replace instead of map
+ * @flags: IOMMU_DIR_UPDATE to replace instead of map, IOMMU_DIR_UNMAP to
+ *	unmap (@pfns NULL)
  * @gfp: allocation flags for page-table memory
  * @gather: collects the range to flush; the caller syncs it once
  *
@@ -217,9 +218,9 @@ struct io_pgtable_init_fns io_pgtable_amd_iommu_v1_gpt_init_fns = {
  * runs, updates in place, in v1 tables and in v2 (x86-64 format) ones
  * alike; only v1 tables grow, and x86-64 has no write-only page, so in v2
  * IOMMU_WRITE alone maps read/write, as amd-v2-gpt.c does.  When page
- * tables leave the tree (an update, or a map that puts a huge page over
- * empty tables), the op flushes by itself before freeing them, and leaves
- * @gather empty.
+ * tables leave the tree (an unmap or update, or a map that puts a huge
+ * page over empty tables), the op flushes by itself before freeing them,
+ * and leaves @gather empty.
  *
  * Context: may sleep only if @gfp allows.
  * Return: the number of IOTLB flushes the op issued itself (0 or 1),
@@ -240,6 +241,13 @@ int amd_gpt_map_dir(struct iommu_domain *dom, unsigned long iova,
 
 	if (!pgtable->gpt)
 		return -EOPNOTSUPP;
+	if (flags & IOMMU_DIR_UNMAP) {
+		gpt_gather_init(&g);
+		gpt_unmap(pgtable->gpt, iova, size, &g);
+		if (!g.nr_tables)
+			iommu_iotlb_gather_add_range(gather, iova, size);
+		return amd_gpt_release(pgtable, &g, iova, size);
+	}
 	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
 		return -EINVAL;
 	if (!v1)

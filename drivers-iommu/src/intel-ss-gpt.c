@@ -279,13 +279,14 @@ int intel_gpt_read_and_clear_dirty(struct iommu_domain *domain,
  * @pfns: hmm_range_fault()-style page array
  * @npages: number of entries
  * @prot: IOMMU_READ / IOMMU_WRITE
- * @flags: IOMMU_DIR_UPDATE to replace instead of map
+ * @flags: IOMMU_DIR_UPDATE to replace instead of map, IOMMU_DIR_UNMAP to
+ *	unmap (@pfns NULL)
  * @gfp: allocation flags
  * @gather: collects the range to flush; the caller syncs it once
  *
- * When page tables leave the tree (an update, or a map that puts a huge
- * page over empty tables), the op flushes by itself before freeing them,
- * and leaves @gather empty.
+ * When page tables leave the tree (an unmap or update, or a map that puts
+ * a huge page over empty tables), the op flushes by itself before freeing
+ * them, and leaves @gather empty.
  *
  * Context: may sleep if @gfp allows.
  * Return: the number of IOTLB flushes the op issued itself (0 or 1),
@@ -304,6 +305,13 @@ int intel_gpt_map_dir(struct iommu_domain *domain, unsigned long iova,
 
 	if (!dmar->gpt)
 		return -EOPNOTSUPP;
+	if (flags & IOMMU_DIR_UNMAP) {
+		gpt_gather_init(&g);
+		gpt_unmap(dmar->gpt, iova, size, &g);
+		if (!g.nr_tables)
+			iommu_iotlb_gather_add_range(gather, iova, size);
+		return intel_gpt_release(dmar, &g, iova, size);
+	}
 	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
 		return -EINVAL;
 	ret = intel_gpt_note_max(dmar, iova + size - 1);

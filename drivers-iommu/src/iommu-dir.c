@@ -258,18 +258,28 @@ EXPORT_SYMBOL_GPL(iommu_dir_update);
  * @npages: number of 4 KiB pages
  *
  * The IOTLB is flushed once before the call returns, and page-table memory
- * is freed only after that flush.
+ * is freed only after that flush.  Holes in the range are fine.
  *
  * Context: any context the domain's unmap allows (no sleeping).
- * Return: bytes unmapped, 0 for a bad range.
+ * Return: bytes unmapped (the range), 0 for a bad range.
  */
 size_t iommu_dir_unmap(struct iommu_dir *dir, unsigned long iova,
 		       unsigned long npages)
 {
 	struct iommu_iotlb_gather gather;
 	size_t done;
+	int ret;
 
 	if (iommu_dir_check(dir, iova, npages))
+		return 0;
+	/*
+	 * Through the driver op, a driver that must flush before it frees
+	 * page tables does that flush instead of the gather's, not besides.
+	 */
+	ret = iommu_dir_op(dir, iova, NULL, npages, 0, IOMMU_DIR_UNMAP, GFP_ATOMIC);
+	if (!ret)
+		return npages << DIR_PAGE_SHIFT;
+	if (ret != -EOPNOTSUPP)
 		return 0;
 	iommu_iotlb_gather_init(&gather);
 	done = iommu_unmap_fast(dir->domain, iova, npages << DIR_PAGE_SHIFT,

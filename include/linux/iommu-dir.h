@@ -22,6 +22,8 @@
 /* iommu_domain_ops.map_dir flags */
 /* Replace what is mapped (update) instead of requiring the range empty. */
 #define IOMMU_DIR_UPDATE	BIT(0)
+/* Unmap the range: no array (pfns is NULL), prot is 0. */
+#define IOMMU_DIR_UNMAP		BIT(1)
 
 /**
  * struct iommu_dir - a domain prepared for directory mapping
@@ -30,10 +32,9 @@
  *	windows and the like), which a directory may never map
  * @nr_flushes: IOTLB flushes the directory's calls caused, for tests: the
  *	syncs of their gathers, plus those a map_dir op issued itself (to
- *	free page tables) and reported through its return value.  Not
- *	counted: the flush an unmap_pages op issues before it frees page
- *	tables, which iommu_unmap_fast() does not report; such an unmap
- *	flushes twice.
+ *	free page tables) and reported through its return value.  With the
+ *	generic fallback, an unmap_pages op that flushes before it frees page
+ *	tables does so unseen.
  */
 struct iommu_dir {
 	struct iommu_domain *domain;
