@@ -18,12 +18,8 @@ export CCACHE_DIR=${CCACHE_DIR:-$top/build/ccache}
 # As in the Makefile: lets kunit-qemu's build reuse the guest's objects.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$top/build}
 
-splat_re='Oops|BUG:|WARNING:|KASAN|UBSAN|general protection fault|kernel BUG|'
-splat_re+='possible circular locking|inconsistent lock state|possible recursive locking|'
-splat_re+='DEBUG_LOCKS_WARN_ON|lockdep is turned off|suspicious RCU usage|'
-splat_re+='scheduling while atomic|sleeping function called from invalid context|'
-splat_re+='self-detected stall|detected stalls|RCU stall|blocked for more than|'
-splat_re+='list_add corruption|list_del corruption|Kernel panic|Call Trace:'
+# shellcheck source=../tools/kbuild/splat-re.sh
+. "$top/tools/kbuild/splat-re.sh"
 
 rm -f "$build/test.log"
 cd "$ksrc" || exit 1
@@ -39,7 +35,7 @@ if [ ! -s "$tap" ]; then
 fi
 if [ -f "$build/test.log" ]; then
 	{ echo "---- kernel console ----"; cat "$build/test.log"; } >> "$log"
-	splat=$(grep -aE "$splat_re" "$build/test.log" | head -1)
+	splat=$(grep -aE "$SPLAT_RE" "$build/test.log" | head -1)
 	if [ -n "$splat" ]; then
 		echo "not ok - $stage: kernel splat in the console: $splat" >> "$tap"
 	fi

@@ -49,13 +49,10 @@ clean_log() {
 	sed -e 's/\r$//' -e 's/^\[ *[0-9]*\.[0-9]*\] //' "$1"
 }
 
-# Kernel splats: anything here fails the guest even if every test passed.
-SPLAT_RE='Oops|BUG:|WARNING:|KASAN|UBSAN|general protection fault|kernel BUG|'
-SPLAT_RE+='possible circular locking|inconsistent lock state|possible recursive locking|'
-SPLAT_RE+='DEBUG_LOCKS_WARN_ON|lockdep is turned off|suspicious RCU usage|'
-SPLAT_RE+='scheduling while atomic|sleeping function called from invalid context|'
-SPLAT_RE+='self-detected stall|detected stalls|RCU stall|blocked for more than|'
-SPLAT_RE+='list_add corruption|list_del corruption|Kernel panic|Call Trace:'
+# Kernel splats: anything matching SPLAT_RE fails the guest even if every
+# test passed.
+# shellcheck source=../tools/kbuild/splat-re.sh
+. "$(dirname "$0")/../tools/kbuild/splat-re.sh"
 
 # ---- TAP from a log --------------------------------------------------------
 #

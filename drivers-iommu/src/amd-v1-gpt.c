@@ -55,44 +55,35 @@ static void amd_gpt_sync_top(struct amd_io_pgtable *pgtable)
 	spin_unlock_irqrestore(&domain->lock, flags);
 }
 
-/*
- * Tables left the tree: flush now, over the call's range and whatever the
- * gather took from earlier maps, so they can be freed before we return
- * (the driver flushes the IOTLB only after this returns, and the tables
- * may sit in its walk caches).  Return whether it flushed.
+/**
+ * amd_gpt_flush() - gpt_iommu_flush_t for AMD-Vi v1 and v2 tables
+ * @pgtable: the struct amd_io_pgtable inside a protection_domain
+ * @start: first IOVA
+ * @last: last IOVA
+ *
+ * Context: any; takes the domain's lock.
  */
-static bool amd_gpt_release(struct amd_io_pgtable *pgtable,
-			    struct gpt_gather *g, u64 iova, u64 size)
+void amd_gpt_flush(void *pgtable, u64 start, u64 last)
 {
 	struct protection_domain *domain =
 		container_of(pgtable, struct protection_domain, iop);
-	bool flushed = g->nr_tables;
 	unsigned long flags;
-	u64 start, last;
 
-	if (flushed) {
-		gpt_iommu_flush_span(g, iova, size, &start, &last);
-		spin_lock_irqsave(&domain->lock, flags);
-		amd_iommu_domain_flush_pages(domain, start, last - start + 1);
-		spin_unlock_irqrestore(&domain->lock, flags);
-	}
-	gpt_gather_free(g);
-	return flushed;
+	spin_lock_irqsave(&domain->lock, flags);
+	amd_iommu_domain_flush_pages(domain, start, last - start + 1);
+	spin_unlock_irqrestore(&domain->lock, flags);
 }
 
-/*
- * A map put huge pages (or runs) where partial unmaps had left empty
- * tables: flush their span and free them now, as the driver's own code
- * flushes when a large page replaces a table.  Return whether it flushed.
- */
+static bool amd_gpt_release(struct amd_io_pgtable *pgtable,
+			    struct gpt_gather *g, u64 iova, u64 size)
+{
+	return gpt_iommu_release(g, iova, size, amd_gpt_flush, pgtable);
+}
+
+/* Huge pages or runs replaced empty tables: see gpt_iommu_flush_replaced(). */
 static bool amd_gpt_flush_replaced(struct amd_io_pgtable *pgtable)
 {
-	struct gpt_gather g;
-
-	gpt_gather_init(&g);
-	if (!gpt_gather_deferred(pgtable->gpt, &g))
-		return false;
-	return amd_gpt_release(pgtable, &g, g.start, g.last - g.start + 1);
+	return gpt_iommu_flush_replaced(pgtable->gpt, amd_gpt_flush, pgtable);
 }
 
 static int amd_gpt_map_pages(struct io_pgtable_ops *ops, unsigned long iova,
@@ -151,8 +142,7 @@ static void amd_gpt_free(struct io_pgtable *iop)
 		io_pgtable_amd_iommu_v1_init_fns.free(iop);
 		return;
 	}
-	gpt_destroy(pgtable->gpt);
-	kfree(pgtable->gpt);
+	gpt_iommu_free(pgtable->gpt);
 	pgtable->gpt = NULL;
 	pgtable->mode = PAGE_MODE_NONE;
 }
@@ -173,14 +163,9 @@ static struct io_pgtable *amd_gpt_alloc(struct io_pgtable_cfg *cfg, void *cookie
 		pgtable->gpt = NULL;
 		return io_pgtable_amd_iommu_v1_init_fns.alloc(cfg, cookie);
 	}
-	pgtable->gpt = kzalloc(sizeof(*pgtable->gpt), GFP_KERNEL);
+	pgtable->gpt = gpt_iommu_alloc(&gpt_fmt_amd_v1, &gcfg);
 	if (!pgtable->gpt)
 		return NULL;
-	if (gpt_init(pgtable->gpt, &gpt_fmt_amd_v1, &gcfg, GFP_KERNEL)) {
-		kfree(pgtable->gpt);
-		pgtable->gpt = NULL;
-		return NULL;
-	}
 	gpt_top(pgtable->gpt, &top, &levels);
 	seqcount_init(&pgtable->seqcount);
 	pgtable->root = phys_to_virt(top);
@@ -241,13 +226,9 @@ int amd_gpt_map_dir(struct iommu_domain *dom, unsigned long iova,
 
 	if (!pgtable->gpt)
 		return -EOPNOTSUPP;
-	if (flags & IOMMU_DIR_UNMAP) {
-		gpt_gather_init(&g);
-		gpt_unmap(pgtable->gpt, iova, size, &g);
-		if (!g.nr_tables)
-			iommu_iotlb_gather_add_range(gather, iova, size);
-		return amd_gpt_release(pgtable, &g, iova, size);
-	}
+	if (flags & IOMMU_DIR_UNMAP)
+		return gpt_iommu_dir_unmap(pgtable->gpt, iova, size, gather,
+					   amd_gpt_flush, pgtable);
 	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
 		return -EINVAL;
 	if (!v1)

@@ -53,42 +53,11 @@ static unsigned int amd_v2_gpt_prot(int prot)
 	return GPT_READ | GPT_CACHE | (prot & IOMMU_PROT_IW ? GPT_WRITE : 0);
 }
 
-static void amd_v2_gpt_flush(struct amd_io_pgtable *pgtable, u64 iova,
-			     size_t size)
-{
-	struct protection_domain *domain =
-		container_of(pgtable, struct protection_domain, iop);
-	unsigned long flags;
-
-	spin_lock_irqsave(&domain->lock, flags);
-	amd_iommu_domain_flush_pages(domain, iova, size);
-	spin_unlock_irqrestore(&domain->lock, flags);
-}
-
-/*
- * Tables left the tree: flush the call's range, widened to the span of the
- * tables earlier maps replaced if @g took some, and only then free them.
- * The driver flushes the IOTLB only after unmap_pages returns (the gather
- * it passes is NULL), but the walker may have cached pointers to them.
- */
-static void amd_v2_gpt_release(struct amd_io_pgtable *pgtable,
-			       struct gpt_gather *g, u64 iova, u64 size)
-{
-	u64 start, last;
-
-	if (g->nr_tables) {
-		gpt_iommu_flush_span(g, iova, size, &start, &last);
-		amd_v2_gpt_flush(pgtable, start, last - start + 1);
-	}
-	gpt_gather_free(g);
-}
-
 static int amd_v2_gpt_map_pages(struct io_pgtable_ops *ops, unsigned long iova,
 				phys_addr_t paddr, size_t pgsize, size_t pgcount,
 				int prot, gfp_t gfp, size_t *mapped)
 {
 	struct amd_io_pgtable *pgtable = io_pgtable_ops_to_data(ops);
-	struct gpt_gather g;
 	size_t size;
 	int ret;
 
@@ -110,9 +79,7 @@ static int amd_v2_gpt_map_pages(struct io_pgtable_ops *ops, unsigned long iova,
 	 * that the iommu core lets happen (it freed the replaced tables at
 	 * once); its other one, mapping over a present entry, is -EEXIST.
 	 */
-	gpt_gather_init(&g);
-	if (gpt_gather_deferred(pgtable->gpt, &g))
-		amd_v2_gpt_release(pgtable, &g, g.start, g.last - g.start + 1);
+	gpt_iommu_flush_replaced(pgtable->gpt, amd_gpt_flush, pgtable);
 	if (mapped)
 		*mapped += size;
 	return 0;
@@ -135,7 +102,8 @@ static size_t amd_v2_gpt_unmap_pages(struct io_pgtable_ops *ops,
 
 	gpt_gather_init(&g);
 	unmapped = gpt_unmap(pgtable->gpt, iova, size, &g);
-	amd_v2_gpt_release(pgtable, &g, iova, size);
+	/* Tables are freed after this flush; the core's comes later. */
+	gpt_iommu_release(&g, iova, size, amd_gpt_flush, pgtable);
 
 	if (unmapped == size)
 		return size;
@@ -166,8 +134,7 @@ static void amd_v2_gpt_free(struct io_pgtable *iop)
 		io_pgtable_amd_iommu_v2_init_fns.free(iop);
 		return;
 	}
-	gpt_destroy(pgtable->gpt);
-	kfree(pgtable->gpt);
+	gpt_iommu_free(pgtable->gpt);
 	pgtable->gpt = NULL;
 	pgtable->pgd = NULL;
 }
@@ -192,14 +159,9 @@ static struct io_pgtable *amd_v2_gpt_alloc(struct io_pgtable_cfg *cfg,
 		pgtable->gpt = NULL;
 		return io_pgtable_amd_iommu_v2_init_fns.alloc(cfg, cookie);
 	}
-	pgtable->gpt = kzalloc(sizeof(*pgtable->gpt), GFP_KERNEL);
+	pgtable->gpt = gpt_iommu_alloc(&gpt_fmt_x86_64, &gcfg);
 	if (!pgtable->gpt)
 		return NULL;
-	if (gpt_init(pgtable->gpt, &gpt_fmt_x86_64, &gcfg, GFP_KERNEL)) {
-		kfree(pgtable->gpt);
-		pgtable->gpt = NULL;
-		return NULL;
-	}
 	gpt_top(pgtable->gpt, &top, &levels);
 	pgtable->pgd = phys_to_virt(top);
 

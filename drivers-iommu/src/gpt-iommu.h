@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the VT-d and AMD-Vi glues share: IOMMU_* protection to lib-gpt's,
+ * What the VT-d and AMD-Vi glues share: their lib-gpt table's lifetime,
+ * IOMMU_* protection to lib-gpt's, freeing released tables after a flush,
  * iova_to_phys, and dirty tracking reported into an iommu_dirty_bitmap.
  */
 #ifndef _GPT_IOMMU_H
@@ -9,6 +10,26 @@
 #include <linux/gpt.h>
 #include <linux/iommu.h>
 #include <linux/minmax.h>
+#include <linux/slab.h>
+
+/* A lib-gpt table in an allocation of its own, or NULL. */
+static inline struct gpt *gpt_iommu_alloc(const struct gpt_fmt *fmt,
+					  const struct gpt_cfg *cfg)
+{
+	struct gpt *pt = kzalloc(sizeof(*pt), GFP_KERNEL);
+
+	if (pt && gpt_init(pt, fmt, cfg, GFP_KERNEL)) {
+		kfree(pt);
+		pt = NULL;
+	}
+	return pt;
+}
+
+static inline void gpt_iommu_free(struct gpt *pt)
+{
+	gpt_destroy(pt);
+	kfree(pt);
+}
 
 static inline unsigned int gpt_iommu_prot(int prot, bool cache)
 {
@@ -16,20 +37,65 @@ static inline unsigned int gpt_iommu_prot(int prot, bool cache)
 	       (prot & IOMMU_WRITE ? GPT_WRITE : 0) | (cache ? GPT_CACHE : 0);
 }
 
+/* The driver's flush of IOTLB and walk caches for [@start, @last]. */
+typedef void (*gpt_iommu_flush_t)(void *cookie, u64 start, u64 last);
+
 /*
- * The IOVA range to flush before @g's tables are freed, for a call on
- * [@iova, @iova + @size): the call's range, widened to the span of tables
- * earlier maps replaced if the gather took some.
+ * Tables left the tree in a call on [@iova, @iova + @size): flush now, over
+ * that range widened to the span of tables earlier maps replaced if @g took
+ * some, so they can be freed before the op returns (the core flushes only
+ * afterwards, and the tables may sit in the walk caches).  Return whether
+ * it flushed.
  */
-static inline void gpt_iommu_flush_span(const struct gpt_gather *g, u64 iova,
-					u64 size, u64 *start, u64 *last)
+static inline bool gpt_iommu_release(struct gpt_gather *g, u64 iova, u64 size,
+				     gpt_iommu_flush_t flush, void *cookie)
 {
-	*start = iova;
-	*last = iova + size - 1;
-	if (g->start <= g->last) {
-		*start = min(*start, g->start);
-		*last = max(*last, g->last);
+	bool flushed = g->nr_tables;
+	u64 start = iova, last = iova + size - 1;
+
+	if (flushed) {
+		if (g->start <= g->last) {
+			start = min(start, g->start);
+			last = max(last, g->last);
+		}
+		flush(cookie, start, last);
 	}
+	gpt_gather_free(g);
+	return flushed;
+}
+
+/*
+ * A map put huge leaves where partial unmaps had left empty tables.  The
+ * walk caches may still point at those tables, so flush their span and free
+ * them now, as the drivers' own code does when a large page replaces a
+ * table.  Return whether it flushed.
+ */
+static inline bool gpt_iommu_flush_replaced(struct gpt *pt,
+					    gpt_iommu_flush_t flush, void *cookie)
+{
+	struct gpt_gather g;
+
+	gpt_gather_init(&g);
+	if (!gpt_gather_deferred(pt, &g))
+		return false;
+	return gpt_iommu_release(&g, g.start, g.last - g.start + 1, flush, cookie);
+}
+
+/*
+ * map_dir's IOMMU_DIR_UNMAP: when tables go, the op's own flush replaces
+ * the gather's.  Return the flushes issued here (0 or 1).
+ */
+static inline int gpt_iommu_dir_unmap(struct gpt *pt, u64 iova, u64 size,
+				      struct iommu_iotlb_gather *gather,
+				      gpt_iommu_flush_t flush, void *cookie)
+{
+	struct gpt_gather g;
+
+	gpt_gather_init(&g);
+	gpt_unmap(pt, iova, size, &g);
+	if (!g.nr_tables)
+		iommu_iotlb_gather_add_range(gather, iova, size);
+	return gpt_iommu_release(&g, iova, size, flush, cookie);
 }
 
 static inline phys_addr_t gpt_iommu_iova_to_phys(struct gpt *gpt, u64 iova)
@@ -61,6 +127,8 @@ static inline int gpt_iommu_read_dirty(struct gpt *gpt, unsigned long iova,
 
 struct gpt *intel_gpt_domain(struct iommu_domain *domain);
 struct gpt *amd_gpt_domain(struct iommu_domain *domain);
+/* AMD-Vi's gpt_iommu_flush_t (v1 and v2): @pgtable is a struct amd_io_pgtable. */
+void amd_gpt_flush(void *pgtable, u64 start, u64 last);
 
 /* The lib-gpt table behind a paging domain, or NULL: for tests. */
 static inline struct gpt *gpt_iommu_domain_gpt(struct iommu_domain *domain)

@@ -46,17 +46,12 @@ static struct gpt *intel_gpt_alloc(struct dmar_domain *domain)
 	struct gpt *gpt;
 	u64 top;
 
-	gpt = kzalloc(sizeof(*gpt), GFP_KERNEL);
+	gpt = gpt_iommu_alloc(&gpt_fmt_vtd_ss, &cfg);
 	if (!gpt)
 		return ERR_PTR(-ENOMEM);
-	if (gpt_init(gpt, &gpt_fmt_vtd_ss, &cfg, GFP_KERNEL)) {
-		kfree(gpt);
-		return ERR_PTR(-ENOMEM);
-	}
 	gpt_top(gpt, &top, &levels);
 	if (WARN_ON(levels != agaw_to_level(domain->agaw))) {
-		gpt_destroy(gpt);
-		kfree(gpt);
+		gpt_iommu_free(gpt);
 		return ERR_PTR(-EINVAL);
 	}
 	return gpt;
@@ -97,8 +92,7 @@ int intel_gpt_domain_init(struct dmar_domain *domain)
  */
 void intel_gpt_domain_free(struct dmar_domain *domain)
 {
-	gpt_destroy(domain->gpt);
-	kfree(domain->gpt);
+	gpt_iommu_free(domain->gpt);
 	domain->gpt = NULL;
 	domain->pgd = NULL;
 }
@@ -139,38 +133,21 @@ static int intel_gpt_note_max(struct dmar_domain *domain, u64 last)
 	return 0;
 }
 
-/*
- * Tables left the tree: flush now, so they can be freed before we return.
- * Return whether it flushed.
- */
+/* gpt_iommu_flush_t: the whole flush, IOTLB and paging-structure caches. */
+static void intel_gpt_flush(void *dmar, u64 start, u64 last)
+{
+	cache_tag_flush_range(dmar, start, last, 0);
+}
+
 static bool intel_gpt_release(struct dmar_domain *dmar, struct gpt_gather *g,
 			      unsigned long iova, size_t size)
 {
-	bool flushed = g->nr_tables;
-	u64 start, last;
-
-	if (flushed) {
-		gpt_iommu_flush_span(g, iova, size, &start, &last);
-		cache_tag_flush_range(dmar, start, last, 0);
-	}
-	gpt_gather_free(g);
-	return flushed;
+	return gpt_iommu_release(g, iova, size, intel_gpt_flush, dmar);
 }
 
-/*
- * A map put huge leaves where partial unmaps had left empty tables.  The
- * walk caches may still point at those tables, so flush their span now and
- * free them, as the driver's own code does when it switches to a
- * superpage.  Return whether it flushed.
- */
 static bool intel_gpt_flush_replaced(struct dmar_domain *dmar)
 {
-	struct gpt_gather g;
-
-	gpt_gather_init(&g);
-	if (!gpt_gather_deferred(dmar->gpt, &g))
-		return false;
-	return intel_gpt_release(dmar, &g, g.start, g.last - g.start + 1);
+	return gpt_iommu_flush_replaced(dmar->gpt, intel_gpt_flush, dmar);
 }
 
 /**
@@ -305,13 +282,9 @@ int intel_gpt_map_dir(struct iommu_domain *domain, unsigned long iova,
 
 	if (!dmar->gpt)
 		return -EOPNOTSUPP;
-	if (flags & IOMMU_DIR_UNMAP) {
-		gpt_gather_init(&g);
-		gpt_unmap(dmar->gpt, iova, size, &g);
-		if (!g.nr_tables)
-			iommu_iotlb_gather_add_range(gather, iova, size);
-		return intel_gpt_release(dmar, &g, iova, size);
-	}
+	if (flags & IOMMU_DIR_UNMAP)
+		return gpt_iommu_dir_unmap(dmar->gpt, iova, size, gather,
+					   intel_gpt_flush, dmar);
 	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
 		return -EINVAL;
 	ret = intel_gpt_note_max(dmar, iova + size - 1);
