@@ -152,7 +152,7 @@ static const struct gpt_test_fmt fmt_vtd = {
 };
 
 static const struct gpt_test_fmt fmt_amd = {
-	&gpt_fmt_amd_v1, 64, 52, 3,
+	&gpt_fmt_amd_v1, 64, 52, 2,
 	{ GPT_READ, GPT_WRITE, GPT_READ | GPT_WRITE, GPT_READ | GPT_WRITE | GPT_CACHE },
 };
 
@@ -224,7 +224,7 @@ static void gpt_test_encode_decode(struct kunit *test)
 				u64 iova = size * (1 + p + 4 * k);
 				unsigned int prot = f->prots[p];
 
-				KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, pas[k], size,
+				KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, pas[k], size,
 							      prot, GFP_KERNEL), 0);
 				KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + size / 2, &leaf), 0);
 				KUNIT_EXPECT_EQ(test, leaf.iova, iova);
@@ -250,7 +250,7 @@ static void gpt_test_va_bits(struct kunit *test)
 
 	new_pt(test, &pt, 0);
 	for (b = GPT_PAGE_SHIFT; b < bits; b++)
-		KUNIT_ASSERT_EQ(test, gpt_map(&pt, 1ULL << b, (u64)b << 12, PG_4K,
+		KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, 1ULL << b, (u64)b << 12, PG_4K,
 					      GPT_READ, GFP_KERNEL), 0);
 	for (b = GPT_PAGE_SHIFT; b < bits; b++) {
 		KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, 1ULL << b, &leaf), 0);
@@ -298,7 +298,7 @@ static void gpt_test_sizes(struct kunit *test)
 		u64 size = leaf_size(level), iova = 4 * size, pa = 5 * size;
 		struct walk_count w = { .ordered = true };
 
-		KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, pa, 2 * size,
+		KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, pa, 2 * size,
 					      GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
 		KUNIT_EXPECT_EQ(test, gpt_walk(&pt, 0, 16 * size, count_leaf, &w), 0);
 		KUNIT_EXPECT_EQ(test, w.leaves, 2);
@@ -312,22 +312,33 @@ static void gpt_test_sizes(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova - 1, &leaf), -ENOENT);
 		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 2 * size, &leaf), -ENOENT);
 
-		/* Cut a page out of the first leaf: split without a hole. */
+		/*
+		 * Cut a page out of the first leaf: the unmap removes the
+		 * whole leaf, says so, and leaves its neighbour alone.
+		 */
 		if (level) {
 			u64 hole = iova + size / 2;
+			struct gpt_gather g;
 
+			gpt_gather_init(&g);
+			KUNIT_EXPECT_EQ(test, gpt_unmap(&pt, hole, PG_4K, &g), size);
+			KUNIT_EXPECT_TRUE(test, g.flush);
+			KUNIT_EXPECT_EQ(test, g.start, iova);
+			KUNIT_EXPECT_EQ(test, g.last, iova + size - 1);
+			gpt_gather_free(&g);
+			KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova, &leaf), -ENOENT);
+			KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + size - PG_4K, &leaf),
+					-ENOENT);
+			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + size, &leaf), 0);
+			KUNIT_EXPECT_EQ(test, leaf.size, size);
+			/* Split first to keep the rest: then exactly the page goes. */
+			KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, pa, size,
+						      GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
+			KUNIT_ASSERT_EQ(test, gpt_split(&pt, hole, GFP_KERNEL), 0);
 			KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, hole, PG_4K), PG_4K);
 			KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, hole, &leaf), -ENOENT);
-			/* Split only as far as needed: 4 KiB next to the hole. */
-			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, hole - PG_4K, &leaf), 0);
-			KUNIT_EXPECT_EQ(test, leaf.pa + (hole - PG_4K - leaf.iova),
-					pa + size / 2 - PG_4K);
-			KUNIT_EXPECT_EQ(test, leaf.size, leaf_size(level - 1));
 			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, hole + PG_4K, &leaf), 0);
 			KUNIT_EXPECT_EQ(test, leaf.pa, pa + size / 2 + PG_4K);
-			KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
-			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova, &leaf), 0);
-			KUNIT_EXPECT_EQ(test, leaf.pa, pa);
 			KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 2 * size),
 					2 * size - PG_4K);
 		} else {
@@ -337,7 +348,7 @@ static void gpt_test_sizes(struct kunit *test)
 	}
 	expect_only_top(test, &pt);
 
-	/* max_leaf_level caps leaves at 2 MiB, whatever the alignment. */
+	/* max_leaf_level caps leaves (and runs) at 2 MiB, whatever the alignment. */
 	gpt_destroy(&pt);
 	{
 		struct gpt_cfg cfg = {
@@ -347,16 +358,44 @@ static void gpt_test_sizes(struct kunit *test)
 
 		KUNIT_ASSERT_EQ(test, gpt_init(&pt, f->fmt, &cfg, GFP_KERNEL), 0);
 	}
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, PG_1G, PG_1G, PG_1G, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_1G, PG_1G, PG_1G, GPT_READ, GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, PG_1G + 5 * PG_2M + 7, &leaf), 0);
-	/* 2 MiB leaves, or runs of them where the format has runs. */
-	KUNIT_EXPECT_EQ(test, leaf.size, PG_2M << f->fmt->run_max_log2);
+	KUNIT_EXPECT_EQ(test, leaf.size, PG_2M);
 	KUNIT_EXPECT_EQ(test, leaf.pa + (PG_1G + 5 * PG_2M - leaf.iova), PG_1G + 5 * PG_2M);
+
+	/* A pgsize_bitmap of 4 KiB and 1 GiB: 2 MiB alignment gets 4 KiB. */
+	gpt_destroy(&pt);
+	{
+		struct gpt_cfg cfg = {
+			.va_bits = f->va_bits, .pa_bits = f->pa_bits,
+			.pgsize_bitmap = PG_4K | PG_1G,
+		};
+
+		KUNIT_ASSERT_EQ(test, gpt_init(&pt, f->fmt, &cfg, GFP_KERNEL), 0);
+	}
+	KUNIT_EXPECT_EQ(test, gpt_pgsize_bitmap(&pt), PG_4K | PG_1G);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_1G + PG_2M, PG_2M, 64 * PG_4K, GPT_READ,
+				      GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, PG_1G + PG_2M + 17 * PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, 2 * PG_1G, PG_1G, PG_1G, GPT_READ,
+				      GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, 2 * PG_1G + 5 * PG_2M, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, PG_1G);
+	/* No format maps 512 GiB pages: Linux's drivers never allow them. */
+	gpt_destroy(&pt);
+	new_pt(test, &pt, 0);
+	KUNIT_EXPECT_EQ(test, gpt_pgsize_bitmap(&pt) >> 39, 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, 1ULL << 39, 0, 1ULL << 39, GPT_READ,
+				      GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, (1ULL << 39) + PG_1G, &leaf), 0);
+	KUNIT_EXPECT_LT(test, leaf.size, 1ULL << 39);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, 1ULL << 39, 1ULL << 39), 1ULL << 39);
 
 	/* GPT_CFG_NO_HUGE keeps everything at 4 KiB. */
 	gpt_destroy(&pt);
 	new_pt(test, &pt, GPT_CFG_NO_HUGE);
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, PG_1G, PG_1G, PG_2M, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_1G, PG_1G, PG_2M, GPT_READ, GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, PG_1G + PG_2M - 1, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
 	gpt_destroy(&pt);
@@ -373,24 +412,24 @@ static void gpt_test_bad_input(struct kunit *test)
 	struct gpt pt;
 
 	new_pt(test, &pt, 0);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, 0, GPT_READ, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0x800, 0, PG_4K, GPT_READ, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0x800, PG_4K, GPT_READ, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, 0x1800, GPT_READ, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, PG_4K, 0, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, PG_4K, GPT_READ | BIT(7), GFP_KERNEL),
+	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, 0, 0, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0x800, 0, PG_4K, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, 0x800, PG_4K, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, 0, 0x1800, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, 0, PG_4K, 0, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, 0, PG_4K, GPT_READ | BIT(7), GFP_KERNEL),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, U64_MAX - PG_4K + 1, 0, 2 * PG_4K,
+	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, U64_MAX - PG_4K + 1, 0, 2 * PG_4K,
 				      GPT_READ, GFP_KERNEL), -ERANGE);
 	if (va_end)
-		KUNIT_EXPECT_EQ(test, gpt_map(&pt, va_end - PG_4K, 0, 2 * PG_4K,
+		KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, va_end - PG_4K, 0, 2 * PG_4K,
 					      GPT_READ, GFP_KERNEL), -ERANGE);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, (1ULL << f->pa_bits) - PG_4K,
+	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, (1ULL << f->pa_bits) - PG_4K,
 				      2 * PG_4K, GPT_READ, GFP_KERNEL), -ERANGE);
-	KUNIT_EXPECT_EQ(test, gpt_map_pfns(&pt, 0, pfns, 0, GPT_READ, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_map_pfns(&pt, 0x10, pfns, 2, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_test_map_pfns(&pt, 0, pfns, 0, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_test_map_pfns(&pt, 0x10, pfns, 2, GPT_READ, GFP_KERNEL), -EINVAL);
 	pfns[1] = GPT_PFN_VALID | (1UL << (f->pa_bits - GPT_PAGE_SHIFT));
-	KUNIT_EXPECT_EQ(test, gpt_map_pfns(&pt, 0, pfns, 2, GPT_READ, GFP_KERNEL), -ERANGE);
+	KUNIT_EXPECT_EQ(test, gpt_test_map_pfns(&pt, 0, pfns, 2, GPT_READ, GFP_KERNEL), -ERANGE);
 	gpt_gather_init(&g);
 	KUNIT_EXPECT_EQ(test, gpt_unmap(&pt, 0, 0, &g), 0);
 	KUNIT_EXPECT_EQ(test, gpt_update_pfns(&pt, 0, pfns, 2, GPT_READ, NULL, GFP_KERNEL),
@@ -398,10 +437,10 @@ static void gpt_test_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, 0, 0, count_leaf, &w), -EINVAL);
 
 	/* Overlap: -EEXIST and the part that did not overlap is not mapped. */
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, PG_2M + 8 * PG_4K, 0, PG_4K, GPT_READ,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_2M + 8 * PG_4K, 0, PG_4K, GPT_READ,
 				      GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, PG_2M, 0, PG_2M, GPT_READ, GFP_KERNEL), -EEXIST);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, 4 * PG_2M, GPT_READ, GFP_KERNEL), -EEXIST);
+	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, PG_2M, 0, PG_2M, GPT_READ, GFP_KERNEL), -EEXIST);
+	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, 0, 4 * PG_2M, GPT_READ, GFP_KERNEL), -EEXIST);
 	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, 0, PG_1G, count_leaf, &w), 0);
 	KUNIT_EXPECT_EQ(test, w.leaves, 1);
 	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, 0, PG_1G), PG_4K);
@@ -435,7 +474,7 @@ static void gpt_test_pfns(struct kunit *test)
 		pfns[i] = i % 3 ? GPT_PFN_VALID | (0x90000 + 7 * i) : 0;
 	pfns[1030] = GPT_PFN_VALID | GPT_PFN_ERROR | 5;
 
-	KUNIT_ASSERT_EQ(test, gpt_map_pfns(&pt, iova, pfns, n,
+	KUNIT_ASSERT_EQ(test, gpt_test_map_pfns(&pt, iova, pfns, n,
 					   GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, f->top_leaf ? PG_2M : PG_4K);
@@ -453,7 +492,7 @@ static void gpt_test_pfns(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, w.bytes, (1024 + 341) * PG_4K);
 
 	/* Mapping over a mapped page fails. */
-	KUNIT_EXPECT_EQ(test, gpt_map_pfns(&pt, iova, pfns, 1, GPT_READ, GFP_KERNEL),
+	KUNIT_EXPECT_EQ(test, gpt_test_map_pfns(&pt, iova, pfns, 1, GPT_READ, GFP_KERNEL),
 			-EEXIST);
 
 	/* Update: upgrade page 700, move page 5, drop page 6, add page 1029. */
@@ -509,7 +548,7 @@ static void gpt_test_dirty(struct kunit *test)
 
 	new_pt(test, &pt, GPT_CFG_DIRTY);
 	/* pa 2 MiB: aligned for 2 MiB leaves but never for a run of two. */
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, PG_2M, 2 * PG_2M, GPT_READ | GPT_WRITE,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_2M, 2 * PG_2M, GPT_READ | GPT_WRITE,
 				      GFP_KERNEL), 0);
 	if (!f->fmt->has_dirty) {
 		KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, PG_2M,
@@ -561,6 +600,8 @@ struct model {
 	u64 mapped;
 	unsigned int top_leaf;
 	unsigned int prot_w;
+	/* the last operation, for the message when a check fails */
+	char last[96];
 };
 
 static u64 rnd(struct model *m, u64 n)
@@ -646,29 +687,59 @@ static void model_check_all(struct model *m)
 
 	KUNIT_ASSERT_EQ(m->test, gpt_walk(&m->pt, m->base, MODEL_PAGES * PG_4K,
 					  model_walk_leaf, &w), 0);
-	KUNIT_ASSERT_TRUE(m->test, w.ok);
-	KUNIT_ASSERT_EQ(m->test, w.pages, m->mapped);
+	KUNIT_ASSERT_TRUE_MSG(m->test, w.ok, "after %s", m->last);
+	KUNIT_ASSERT_EQ_MSG(m->test, w.pages, m->mapped, "after %s", m->last);
+}
+
+struct model_extent {
+	struct model *m;
+	u64 lo, hi;	/* pages the removed leaves cover */
+	u64 bytes;
+	bool ok;
+};
+
+/* A leaf an unmap will remove: it must be what the model mapped there. */
+static int model_extent_leaf(void *arg, const struct gpt_leaf *leaf)
+{
+	struct model_extent *x = arg;
+	u64 first = (leaf->iova - x->m->base) / PG_4K, i;
+
+	if (leaf->iova < x->m->base || first + leaf->size / PG_4K > MODEL_PAGES) {
+		x->ok = false;
+		return 0;
+	}
+	for (i = 0; i < leaf->size / PG_4K; i++)
+		if (x->m->page[first + i] != ((leaf->pa + i * PG_4K) | leaf->prot))
+			x->ok = false;
+	x->lo = min(x->lo, first);
+	x->hi = max(x->hi, first + leaf->size / PG_4K - 1);
+	x->bytes += leaf->size;
+	return 0;
 }
 
 static void model_op(struct model *m, u64 op)
 {
 	struct kunit *test = m->test;
 	u64 first, n, i, pa, iova;
-	unsigned int prot = model_prot(m);
+	unsigned int prot = model_prot(m), kind;
 	struct gpt_gather g;
 	bool inject = false;
 	int ret, expect;
 
 	model_range(m, &first, &n);
 	iova = m->base + first * PG_4K;
-	switch (rnd(m, 10)) {
+	kind = rnd(m, 10);
+	snprintf(m->last, sizeof(m->last), "op %llu (kind %u) at page %llx+%llx",
+		 (unsigned long long)op, kind, (unsigned long long)first,
+		 (unsigned long long)n);
+	switch (kind) {
 	case 0: case 1: case 2:		/* map a contiguous range */
 		pa = rnd(m, 4) ? (first * PG_4K + rnd(m, 64) * PG_1G) :
 				 rnd(m, 1ULL << 30) * PG_4K;
 		expect = model_pages_mapped(m, first, n) ? -EEXIST : 0;
 		if (rnd(m, 8) == 0)
 			inject = gpt_test_fail_after(1 + rnd(m, 4));
-		ret = gpt_map(&m->pt, iova, pa, n * PG_4K, prot, GFP_KERNEL);
+		ret = gpt_test_map(&m->pt, iova, pa, n * PG_4K, prot, GFP_KERNEL);
 		gpt_test_fail_reset();
 		if (inject && ret == -ENOMEM)
 			expect = -ENOMEM;
@@ -705,7 +776,7 @@ static void model_op(struct model *m, u64 op)
 			ret = gpt_update_pfns(&m->pt, iova, m->pfns, n,
 					      GPT_READ | m->prot_w, &g, GFP_KERNEL);
 		else
-			ret = gpt_map_pfns(&m->pt, iova, m->pfns, n,
+			ret = gpt_test_map_pfns(&m->pt, iova, m->pfns, n,
 					   GPT_READ | m->prot_w, GFP_KERNEL);
 		gpt_test_fail_reset();
 		gpt_gather_free(&g);
@@ -733,16 +804,27 @@ static void model_op(struct model *m, u64 op)
 		KUNIT_ASSERT_EQ(test, gpt_split(&m->pt, iova, GFP_KERNEL), 0);
 		model_check_page(m, first);
 		break;
-	default:			/* unmap */
+	default: {			/* unmap */
+		/* Leaves the range cuts go whole: find them first. */
+		struct model_extent x = { m, first, first + n - 1, 0, true };
+
+		KUNIT_ASSERT_EQ(test, gpt_walk(&m->pt, iova, n * PG_4K, model_extent_leaf,
+					       &x), 0);
+		KUNIT_ASSERT_TRUE(test, x.ok);
 		gpt_gather_init(&g);
-		KUNIT_ASSERT_EQ_MSG(test, gpt_unmap(&m->pt, iova, n * PG_4K, &g),
-				    model_pages_mapped(m, first, n) * PG_4K,
+		KUNIT_ASSERT_EQ_MSG(test, gpt_unmap(&m->pt, iova, n * PG_4K, &g), x.bytes,
 				    "op %llu unmap %llx+%llx", (unsigned long long)op,
 				    (unsigned long long)iova, (unsigned long long)n);
+		if (x.bytes) {
+			KUNIT_EXPECT_TRUE(test, g.flush);
+			KUNIT_EXPECT_LE(test, g.start, m->base + x.lo * PG_4K);
+			KUNIT_EXPECT_GE(test, g.last, m->base + x.hi * PG_4K + PG_4K - 1);
+		}
 		gpt_gather_free(&g);
-		for (i = 0; i < n; i++)
-			model_set(m, first + i, 0);
+		for (i = x.lo; i <= x.hi; i++)
+			model_set(m, i, 0);
 		break;
+	}
 	}
 	for (i = 0; i < 4; i++)
 		model_check_page(m, rnd(m, 4) ? first + rnd(m, n) : rnd(m, MODEL_PAGES));
@@ -823,7 +905,7 @@ static void conc_writer(void *data)
 		for (k = 0; k < CONC_PAGES; k++) {
 			u64 iova = c->base + (k * CONC_THREADS + a->id) * PG_4K;
 
-			if (gpt_map(&c->pt, iova, conc_pa(iova), PG_4K, GPT_READ,
+			if (gpt_test_map(&c->pt, iova, conc_pa(iova), PG_4K, GPT_READ,
 				    GFP_KERNEL))
 				atomic_inc(&c->errors);
 		}
@@ -837,7 +919,7 @@ static void conc_writer(void *data)
 		{
 			u64 blk = c->base + (4 + a->id) * PG_1G;
 
-			if (gpt_map(&c->pt, blk + PG_4K, conc_pa(blk + PG_4K),
+			if (gpt_test_map(&c->pt, blk + PG_4K, conc_pa(blk + PG_4K),
 				    PG_2M - PG_4K, GPT_READ, GFP_KERNEL) ||
 			    gpt_test_unmap(&c->pt, blk, PG_1G) != PG_2M - PG_4K)
 				atomic_inc(&c->errors);
@@ -928,10 +1010,10 @@ static void gpt_test_alloc_failures(struct kunit *test)
 		pfns[i] = i % 5 ? GPT_PFN_VALID | GPT_PFN_WRITE | (0x100000 + i) : 0;
 	new_pt(test, &pt, 0);
 	/* Something already mapped nearby must survive every failure. */
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, 0x1000, PG_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, 0x1000, PG_4K, GPT_READ, GFP_KERNEL), 0);
 	for (nth = 1; ; nth++) {
 		shim_fail_countdown = nth;
-		ret = gpt_map_pfns(&pt, iova, pfns, n, GPT_READ | GPT_WRITE, GFP_KERNEL);
+		ret = gpt_test_map_pfns(&pt, iova, pfns, n, GPT_READ | GPT_WRITE, GFP_KERNEL);
 		shim_fail_countdown = 0;
 		if (!ret)
 			break;
@@ -986,14 +1068,26 @@ static void gpt_test_sync(struct kunit *test)
 	log.calls = 0;
 	log.bytes = 0;
 	/* 512 pages in one leaf table: new tables plus one batch per table. */
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, PG_1G + PG_4K, 0, 511 * PG_4K, GPT_READ,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_1G + PG_4K, 0, 511 * PG_4K, GPT_READ,
 				      GFP_KERNEL), 0);
 	KUNIT_EXPECT_LE(test, log.calls, 2 * 4 + 1);
 	KUNIT_EXPECT_GE(test, log.bytes, 511 * 8);
 	log.calls = 0;
 	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, PG_1G + PG_4K, 511 * PG_4K), 511 * PG_4K);
-	KUNIT_EXPECT_EQ(test, log.calls, 1);
+	/* One batch for the leaf table, one write-back per table entry relied on. */
+	KUNIT_EXPECT_LE(test, log.calls, 1 + 4);
 	gpt_destroy(&pt);
+}
+
+static int test_shrink(struct gpt *pt, unsigned int va_bits)
+{
+	struct gpt_gather g;
+	int ret;
+
+	gpt_gather_init(&g);
+	ret = gpt_shrink(pt, va_bits, &g);
+	gpt_gather_free(&g);
+	return ret;
 }
 
 /* Dropping top levels keeps every mapping below the new width. */
@@ -1005,20 +1099,20 @@ static void gpt_test_shrink(struct kunit *test)
 
 	new_pt(test, &pt, 0);
 	if (f->fmt->can_grow) {
-		KUNIT_EXPECT_EQ(test, gpt_shrink(&pt, 39), -EINVAL);
+		KUNIT_EXPECT_EQ(test, test_shrink(&pt, 39), -EINVAL);
 		gpt_destroy(&pt);
 		return;
 	}
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, PG_2M, 0x5000, PG_4K, GPT_READ, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, 1ULL << 40, 0x6000, PG_4K, GPT_READ, GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, gpt_shrink(&pt, 39), -EBUSY);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_2M, 0x5000, PG_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, 1ULL << 40, 0x6000, PG_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, test_shrink(&pt, 39), -EBUSY);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, 1ULL << 40, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, 1ULL << 40, PG_4K), PG_4K);
 	/* The empty tables that unmap left at 2^40 do not hold it back. */
-	KUNIT_ASSERT_EQ(test, gpt_shrink(&pt, 39), 0);
+	KUNIT_ASSERT_EQ(test, test_shrink(&pt, 39), 0);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, PG_2M, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.pa, 0x5000);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 1ULL << 39, 0, PG_4K, GPT_READ, GFP_KERNEL),
+	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 1ULL << 39, 0, PG_4K, GPT_READ, GFP_KERNEL),
 			-ERANGE);
 	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, 0, 1ULL << 39), PG_4K);
 	KUNIT_EXPECT_EQ(test, gpt_nr_tables(&pt), 1);
@@ -1040,7 +1134,7 @@ static void gpt_test_runs(struct kunit *test)
 
 	new_pt(test, &pt, 0);
 	/* 64 KiB aligned: one 64 KiB page, or sixteen 4 KiB leaves. */
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, pa, 16 * PG_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, pa, 16 * PG_4K, GPT_READ, GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, f->fmt->run_max_log2 ? 16 * PG_4K : PG_4K);
 	KUNIT_EXPECT_EQ(test, leaf.pa + (iova + 5 * PG_4K - leaf.iova), pa + 5 * PG_4K);
@@ -1048,9 +1142,19 @@ static void gpt_test_runs(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, w.bytes, 16 * PG_4K);
 	KUNIT_EXPECT_EQ(test, w.leaves, f->fmt->run_max_log2 ? 1 : 16);
 	/* Mapping over any part of it fails. */
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, iova + 15 * PG_4K, 0, PG_4K, GPT_READ,
+	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, iova + 15 * PG_4K, 0, PG_4K, GPT_READ,
 				      GFP_KERNEL), -EEXIST);
-	/* Cut one page out: the rest still translates, page by page. */
+	/* Cutting one page out removes the whole run, and says so. */
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + 7 * PG_4K, PG_4K),
+			f->fmt->run_max_log2 ? 16 * PG_4K : PG_4K);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova, &leaf),
+			f->fmt->run_max_log2 ? -ENOENT : 0);
+	gpt_test_unmap(&pt, iova, 16 * PG_4K);
+	/* Split first, and only the page goes: the rest, page by page. */
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, pa, 16 * PG_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_split(&pt, iova + 7 * PG_4K, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 7 * PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
 	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + 7 * PG_4K, PG_4K), PG_4K);
 	for (off = 0; off < 16 * PG_4K; off += PG_4K) {
 		int ret = gpt_lookup(&pt, iova + off, &leaf);
@@ -1066,7 +1170,7 @@ static void gpt_test_runs(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 16 * PG_4K), 15 * PG_4K);
 
 	/* The largest run at 4 KiB, then a split of it to make room. */
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, pa, run, GPT_READ | GPT_WRITE,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, pa, run, GPT_READ | GPT_WRITE,
 				      GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + run - 1, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, run);
@@ -1077,7 +1181,8 @@ static void gpt_test_runs(struct kunit *test)
 
 /*
  * A huge page mapped over the empty tables partial unmaps left behind
- * replaces them; they are freed with the next unmap's gather.
+ * replaces them; they come back in the map's own gather, with the span
+ * the caller must flush before they are freed.
  */
 static void gpt_test_remap_huge(struct kunit *test)
 {
@@ -1088,48 +1193,79 @@ static void gpt_test_remap_huge(struct kunit *test)
 	long tables;
 
 	new_pt(test, &pt, 0);
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova + 5 * PG_4K, 0, PG_4K, GPT_READ,
-				      GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova + 5 * PG_4K, 0, PG_4K, GPT_READ,
+					   GFP_KERNEL), 0);
 	tables = gpt_nr_tables(&pt);
 	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + 5 * PG_4K, PG_4K), PG_4K);
 	KUNIT_EXPECT_EQ(test, gpt_nr_tables(&pt), tables);
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, 7 * PG_2M, PG_2M, GPT_READ, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * PG_4K, &leaf), 0);
-	KUNIT_EXPECT_EQ(test, leaf.size, PG_2M);
-	KUNIT_EXPECT_EQ(test, leaf.pa, 7 * PG_2M);
-	KUNIT_EXPECT_EQ(test, gpt_nr_tables(&pt), tables - 1);
-	/*
-	 * The replaced table rides on the next unmap's gather, far from it:
-	 * the flush before it is freed must cover the table's span too.
-	 */
 	gpt_gather_init(&g);
-	KUNIT_EXPECT_EQ(test, gpt_unmap(&pt, PG_4K, PG_4K, &g), 0);
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, 7 * PG_2M, PG_2M, GPT_READ, &g,
+				      GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, g.nr_tables, 1);
 	KUNIT_EXPECT_TRUE(test, g.flush);
 	KUNIT_EXPECT_LE(test, g.start, iova);
 	KUNIT_EXPECT_GE(test, g.last, iova + PG_2M - 1);
 	gpt_gather_free(&g);
 	KUNIT_EXPECT_GT(test, g.start, g.last);
-	/* The same, taken right after the map, as the IOMMU glues do. */
-	KUNIT_ASSERT_EQ(test, gpt_test_unmap(&pt, iova, PG_2M), PG_2M);
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova + 5 * PG_4K, 0, PG_4K, GPT_READ,
-				      GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + 5 * PG_4K, PG_4K), PG_4K);
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, 7 * PG_2M, PG_2M, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, PG_2M);
+	KUNIT_EXPECT_EQ(test, leaf.pa, 7 * PG_2M);
+	KUNIT_EXPECT_EQ(test, gpt_nr_tables(&pt), tables - 1);
+	/* A map that replaced nothing asks for no flush. */
 	gpt_gather_init(&g);
-	KUNIT_EXPECT_TRUE(test, gpt_gather_deferred(&pt, &g));
-	KUNIT_EXPECT_EQ(test, g.nr_tables, 1);
-	KUNIT_EXPECT_LE(test, g.start, iova);
-	KUNIT_EXPECT_GE(test, g.last, iova + PG_2M - 1);
-	gpt_gather_free(&g);
-	KUNIT_EXPECT_FALSE(test, gpt_gather_deferred(&pt, &g));
-	KUNIT_EXPECT_EQ(test, g.nr_tables, 0);
-	/* A table that still holds a leaf is an overlap. */
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova + PG_2M + PG_4K, 0, PG_4K, GPT_READ,
+	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova + PG_2M, 0, PG_4K, GPT_READ, &g,
 				      GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, iova + PG_2M, 0, PG_2M, GPT_READ, GFP_KERNEL),
+	KUNIT_EXPECT_FALSE(test, g.flush);
+	KUNIT_EXPECT_EQ(test, g.nr_tables, 0);
+	/* A failed one does: its rollback removed what the walker may have seen. */
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, iova + PG_2M - PG_4K, 0, 2 * PG_4K, GPT_READ,
+				      &g, GFP_KERNEL), -EEXIST);
+	KUNIT_EXPECT_TRUE(test, g.flush);
+	KUNIT_EXPECT_LE(test, g.start, iova + PG_2M - PG_4K);
+	KUNIT_EXPECT_GE(test, g.last, iova + PG_2M + PG_4K - 1);
+	gpt_gather_free(&g);
+	/* A map without a gather is refused. */
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, PG_4K, GPT_READ, NULL, GFP_KERNEL),
+			-EINVAL);
+	/* A table that still holds a leaf is an overlap. */
+	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, iova + PG_2M, 0, PG_2M, GPT_READ, GFP_KERNEL),
 			-EEXIST);
 	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 2 * PG_2M), PG_2M + PG_4K);
+	expect_only_top(test, &pt);
+	gpt_destroy(&pt);
+}
+
+/*
+ * Unmap never allocates: cutting into huge leaves works with no memory
+ * at all (the userspace build fails every allocation meanwhile).
+ */
+static void gpt_test_unmap_no_alloc(struct kunit *test)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+	unsigned int level;
+	struct gpt_leaf leaf;
+	struct gpt pt;
+
+	new_pt(test, &pt, 0);
+	for (level = 1; level <= f->top_leaf; level++) {
+		u64 size = leaf_size(level), iova = 4 * size;
+
+		KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, 0, 3 * size, GPT_READ,
+						   GFP_KERNEL), 0);
+#ifndef __KERNEL__
+		shim_fail_all = true;
+#endif
+		/* Across the border of two leaves: both go, the third stays. */
+		KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + size - PG_4K, 2 * PG_4K),
+				2 * size);
+#ifndef __KERNEL__
+		shim_fail_all = false;
+#endif
+		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova, &leaf), -ENOENT);
+		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 2 * size - PG_4K, &leaf), -ENOENT);
+		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 2 * size, &leaf), 0);
+		KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 3 * size), size);
+	}
 	expect_only_top(test, &pt);
 	gpt_destroy(&pt);
 }
@@ -1146,6 +1282,7 @@ static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_shrink),
 	KUNIT_CASE(gpt_test_runs),
 	KUNIT_CASE(gpt_test_remap_huge),
+	KUNIT_CASE(gpt_test_unmap_no_alloc),
 	KUNIT_CASE_SLOW(gpt_test_random),
 	KUNIT_CASE_SLOW(gpt_test_concurrent),
 	{}

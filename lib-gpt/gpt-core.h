@@ -39,6 +39,11 @@ static inline u64 pt_mk_run(u64 pa, unsigned int level, unsigned int log2n,
 }
 #endif
 
+/* Bits the walker sets in a leaf (accessed, dirty): not part of what it maps. */
+#ifndef PT_WALKER_BITS
+#define PT_WALKER_BITS		PT_DIRTY_BITS
+#endif
+
 #define PT_CAT2(a, b)	a##_##b
 #define PT_CAT(a, b)	PT_CAT2(a, b)
 #define PT(fn)		PT_CAT(PT_FMT_NAME, fn)
@@ -59,15 +64,30 @@ static inline u64 *PT(child)(u64 e)
 	return phys_to_virt(pt_table_pa(e));
 }
 
+/* Leaves of @level are in the page sizes the user allows. */
 static inline bool PT(may_leaf)(const struct gpt *pt, unsigned int level)
 {
-	return level <= READ_ONCE(pt->max_level) && (PT_LEAF_LEVELS & BIT(level));
+	return (PT_LEAF_LEVELS & BIT(level)) &&
+	       (READ_ONCE(pt->pgsize) & BIT_ULL(gpt_shift(level)));
 }
 
 static inline void PT(sync)(const struct gpt *pt, u64 *table, int lo, int hi)
 {
 	if (pt->cfg.sync && lo <= hi)
 		pt->cfg.sync(pt->cfg.cookie, &table[lo], (hi - lo + 1) * sizeof(u64));
+}
+
+/*
+ * About to rely on @table[@i], a table entry this call found rather than
+ * wrote: a walker that does not snoop sees it only after it was written
+ * back, and the caller that wrote it may not have done so yet.  Writing it
+ * back again is cheap next to a map or unmap that returned while the
+ * walker still saw the old entry.
+ */
+static inline void PT(rely)(const struct gpt *pt, u64 *table, int i)
+{
+	if (pt->cfg.sync)
+		pt->cfg.sync(pt->cfg.cookie, &table[i], sizeof(u64));
 }
 
 /*
@@ -99,7 +119,15 @@ static u64 PT(gather_subtree)(struct gpt *pt, struct gpt_gather *g,
 /*
  * Rewrite the run that @table[@i] belongs to as natural leaves, each with
  * its own address.  Every entry translates as before throughout, so this
- * is hitless; it comes before any change to part of the run.
+ * is hitless; it comes before any change to part of the run (update,
+ * split; an unmap removes a run whole).
+ *
+ * Each entry changes by cmpxchg from the run entry it still holds, so an
+ * entry that a racing caller cleared or rewrote stays as it is: two
+ * callers breaking the same run end with the same result, and neither
+ * brings back what the other removed.  A dirty bit the walker sets on any
+ * entry of the run marks the whole page dirty; one that appears while the
+ * run is being broken fails that cmpxchg and is carried to every entry.
  */
 static void PT(break_run)(struct gpt *pt, u64 *table, int i, u64 e,
 			  unsigned int level)
@@ -108,13 +136,36 @@ static void PT(break_run)(struct gpt *pt, u64 *table, int i, u64 e,
 	int first = i & ~((1 << k) - 1), j;
 	u64 size = BIT_ULL(gpt_shift(level)), pa = pt_leaf_pa(e, level);
 	unsigned int prot = pt_leaf_prot(e);
-	u64 dirty = 0;
+	u64 run = e & ~PT_WALKER_BITS, dirty = 0;
+	bool again;
 
-	for (j = 0; j < (1 << k); j++)
-		dirty |= READ_ONCE(table[first + j]) & PT_DIRTY_BITS;
-	for (j = 0; j < (1 << k); j++)
-		WRITE_ONCE(table[first + j], pt_mk_leaf(pa + j * size, level, prot, pt) |
-			   dirty);
+	do {
+		again = false;
+		for (j = 0; j < (1 << k); j++) {
+			u64 leaf = pt_mk_leaf(pa + j * size, level, prot, pt);
+			u64 old = READ_ONCE(table[first + j]);
+
+			for (;;) {
+				u64 d = old & PT_DIRTY_BITS;
+
+				if ((old & ~PT_WALKER_BITS) == run) {
+					if (d & ~dirty) {
+						dirty |= d;
+						again = j;
+					}
+					if (try_cmpxchg64(&table[first + j], &old,
+							  leaf | dirty | (old & PT_WALKER_BITS)))
+						break;
+				} else if ((old & ~PT_WALKER_BITS) == leaf && (dirty & ~d)) {
+					/* Broken up before this dirty bit was seen. */
+					if (try_cmpxchg64(&table[first + j], &old, old | dirty))
+						break;
+				} else {
+					break;
+				}
+			}
+		}
+	} while (again);
 	PT(sync)(pt, table, first, first + (1 << k) - 1);
 }
 
@@ -188,6 +239,7 @@ static u64 PT(install_table)(struct pt_op *op, u64 *table, int i,
 	new = pt_mk_table(virt_to_phys(t), level, op->pt);
 	if (!try_cmpxchg64(&table[i], &old, new)) {
 		gpt_table_free(op->pt, t);
+		PT(rely)(op->pt, table, i);
 		return old;
 	}
 	PT(sync)(op->pt, table, i, i);
@@ -276,12 +328,17 @@ static u64 *PT(descend)(struct pt_op *op, u64 *table, unsigned int *levelp,
 			if (!alloc)
 				break;
 			e = PT(install_table)(op, table, i, level);
+			if (!op->err && !pt_is_table(e, level))
+				/* A racing map of an overlapping range put a leaf here. */
+				op->err = -EEXIST;
 			if (op->err) {
 				op->err_iova = iova;
 				return NULL;
 			}
 		} else if (!pt_is_table(e, level)) {
 			break;
+		} else {
+			PT(rely)(op->pt, table, i);
 		}
 		table = PT(child)(e);
 		level--;
@@ -296,10 +353,49 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 			   u64 iova, u64 last);
 
 /*
+ * Remove the entry @e in @table[@i] (for @iova) whole: a table with
+ * everything below it, a leaf, or every entry of the run it belongs to.
+ * Nothing is allocated, so this cannot fail.  The gather's span grows by
+ * what the entry mapped, which may reach beyond the caller's range.
+ * Return the bytes the removed leaves mapped.  A run's entries are written
+ * back here; the caller writes back @i.
+ */
+static u64 PT(remove_entry)(struct pt_op *op, u64 *table, int i,
+			    unsigned int level, u64 e, u64 iova)
+{
+	u64 size = BIT_ULL(gpt_shift(level));
+	unsigned int k;
+	int first, j;
+
+	if (pt_is_table(e, level)) {
+		WRITE_ONCE(table[i], 0);
+		gpt_gather_range(op->g, iova & ~(size - 1), iova | (size - 1));
+		return PT(gather_subtree)(op->pt, op->g, PT(child)(e), level - 1);
+	}
+	k = pt_leaf_run_log2(e, level);
+	size <<= k;
+	gpt_gather_range(op->g, iova & ~(size - 1), iova | (size - 1));
+	if (!k) {
+		WRITE_ONCE(table[i], 0);
+		return size;
+	}
+	/*
+	 * A racing unmap elsewhere in the run clears it too: both stores
+	 * write 0, and both report the whole run.
+	 */
+	first = i & ~((1 << k) - 1);
+	for (j = first; j < first + (1 << k); j++)
+		WRITE_ONCE(table[j], 0);
+	PT(sync)(op->pt, table, first, first + (1 << k) - 1);
+	return size;
+}
+
+/*
  * Remove [@iova, @last] (inside the span of @table[@i]) from the tree.
- * Return the bytes that were mapped there.  The entry is cleared only when
- * the range covers its whole span; a huge leaf that the range cuts is first
- * split, hitlessly.
+ * Return the bytes of the leaves removed.  A table the range covers whole
+ * goes with its subtree; a table it cuts is entered; a leaf it touches goes
+ * whole, even where it sticks out of the range (iommu_unmap() semantics):
+ * splitting it would need memory, and an unmap must never fail.
  */
 static u64 PT(unmap_entry)(struct pt_op *op, u64 *table, int i,
 			   unsigned int level, u64 iova, u64 last, bool *wrote)
@@ -307,39 +403,15 @@ static u64 PT(unmap_entry)(struct pt_op *op, u64 *table, int i,
 	u64 size = 1ULL << gpt_shift(level);
 	bool whole = !(iova & (size - 1)) && last - iova == size - 1;
 	u64 e = READ_ONCE(table[i]);
-	int ret;
 
-	for (;;) {
-		if (!pt_present(e))
-			return 0;
-		if (whole) {
-			/*
-			 * The range owns the whole span, so no other caller
-			 * can be below this entry.  A dirty bit the walker
-			 * sets between the read and the clear is lost with
-			 * the mapping, which is what unmap means.  A run is
-			 * always wider than the one entry: break it first.
-			 */
-			PT(break_run_outside)(op->pt, table, i, e, level, i, i);
-			WRITE_ONCE(table[i], 0);
-			*wrote = true;
-			op->g->flush = true;
-			if (!pt_is_table(e, level))
-				return size;
-			return PT(gather_subtree)(op->pt, op->g, PT(child)(e),
-						  level - 1);
-		}
-		if (pt_is_table(e, level))
-			return PT(unmap_level)(op, PT(child)(e), level - 1, iova, last);
-		ret = PT(split_entry)(op->pt, table, i, e, level,
-				      GFP_ATOMIC | __GFP_NOWARN);
-		if (ret == -ENOMEM) {
-			op->err = ret;
-			op->err_iova = iova;
-			return 0;
-		}
-		e = READ_ONCE(table[i]);
+	if (!pt_present(e))
+		return 0;
+	if (!whole && pt_is_table(e, level)) {
+		PT(rely)(op->pt, table, i);
+		return PT(unmap_level)(op, PT(child)(e), level - 1, iova, last);
 	}
+	*wrote = true;
+	return PT(remove_entry)(op, table, i, level, e, iova);
 }
 
 static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
@@ -349,26 +421,26 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 	u64 bytes = 0;
 
 	if (!level) {
-		/* 4 KiB leaves: clear each present entry, no splits. */
+		/* 4 KiB leaves: clear each present entry. */
 		int end = i + (int)min_t(u64, GPT_ENTRIES - i,
 					 ((last - iova) >> GPT_PAGE_SHIFT) + 1);
-		int first = i;
 
 		for (; i < end; i++) {
 			u64 e = READ_ONCE(table[i]);
 
 			if (!pt_present(e))
 				continue;
-			/* Part of a run that sticks out of the range: break it. */
-			if (PT_RUN_MAX_LOG2 > 0 && pt_leaf_run_log2(e, 0))
-				PT(break_run_outside)(op->pt, table, i, e, 0, first, end - 1);
-			WRITE_ONCE(table[i], 0);
-			bytes += GPT_PAGE_SIZE;
 			lo = min(lo, i);
 			hi = i;
+			if (PT_RUN_MAX_LOG2 > 0 && pt_leaf_run_log2(e, 0)) {
+				u64 at = iova + ((u64)(i - gpt_index(iova, 0)) << GPT_PAGE_SHIFT);
+
+				bytes += PT(remove_entry)(op, table, i, 0, e, at);
+				continue;
+			}
+			WRITE_ONCE(table[i], 0);
+			bytes += GPT_PAGE_SIZE;
 		}
-		if (bytes)
-			op->g->flush = true;
 		PT(sync)(op->pt, table, lo, hi);
 		return bytes;
 	}
@@ -379,7 +451,7 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 		bool wrote = false;
 
 		if (chunk == end && !(iova & (size - 1))) {
-			/* A run of whole leaves: clear them in one tight loop. */
+			/* Whole entries: leaves cleared in one tight loop. */
 			int n = gpt_whole_entries(iova, last, size, i);
 			int k, cleared = 0;
 
@@ -390,17 +462,17 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 					continue;
 				if (pt_is_table(e, level))
 					break;
-				if (PT_RUN_MAX_LOG2 > 0 && pt_leaf_run_log2(e, level))
-					PT(break_run_outside)(op->pt, table, i + k, e,
-							      level, i, i + n - 1);
-				WRITE_ONCE(table[i + k], 0);
 				lo = min(lo, i + k);
 				hi = i + k;
+				if (PT_RUN_MAX_LOG2 > 0 && pt_leaf_run_log2(e, level)) {
+					bytes += PT(remove_entry)(op, table, i + k, level, e,
+								  iova + k * size);
+					continue;
+				}
+				WRITE_ONCE(table[i + k], 0);
 				cleared++;
 			}
 			bytes += cleared * size;
-			if (cleared)
-				op->g->flush = true;
 			if (k) {
 				i += k;
 				iova += k * size;
@@ -414,7 +486,7 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 			lo = min(lo, i);
 			hi = i;
 		}
-		if (op->err || chunk == last || ++i == GPT_ENTRIES)
+		if (chunk == last || ++i == GPT_ENTRIES)
 			break;
 		iova = chunk + 1;
 	}
@@ -427,15 +499,19 @@ static u64 PT(unmap)(struct gpt *pt, u64 iova, u64 last, struct gpt_gather *g)
 	unsigned long top = READ_ONCE(pt->top);
 	unsigned int levels = gpt_top_levels(top);
 	struct pt_op op = { .pt = pt, .g = g };
-
 	unsigned int level = levels - 1;
-	u64 *table;
+	u64 *table, bytes;
 
 	if (iova > gpt_reach(levels))
 		return 0;
 	last = min(last, gpt_reach(levels));
 	table = PT(descend)(&op, gpt_top_table(top), &level, iova, last, false);
-	return table ? PT(unmap_level)(&op, table, level, iova, last) : 0;
+	if (!table)
+		return 0;
+	bytes = PT(unmap_level)(&op, table, level, iova, last);
+	if (bytes)
+		gpt_gather_range(g, iova, last);
+	return bytes;
 }
 
 /* ---- map and update ----------------------------------------------------- */
@@ -448,7 +524,8 @@ static void PT(fill_entry)(struct pt_op *op, u64 *table, int i,
 {
 	const struct gpt_src *s = op->src;
 	u64 e = READ_ONCE(table[i]);
-	struct gpt_gather deferred;
+	u64 size = BIT_ULL(gpt_shift(level));
+	bool whole = !(iova & (size - 1)) && last - iova == size - 1;
 	enum pt_src_kind kind;
 	unsigned int prot = 0;
 	u64 pa = 0, new;
@@ -456,9 +533,20 @@ static void PT(fill_entry)(struct pt_op *op, u64 *table, int i,
 
 	kind = PT(classify)(op->pt, s, iova, last, level, &pa, &prot);
 	if (kind == PT_SRC_NONE) {
-		if (s->update && pt_present(e))
-			PT(unmap_entry)(op, table, i, level, iova, last, wrote);
-		return;
+		if (!s->update || !pt_present(e))
+			return;
+		if (whole) {
+			/* An update keeps the rest of a run: break it up first. */
+			if (PT(break_run_outside)(op->pt, table, i, e, level, i, i))
+				e = READ_ONCE(table[i]);
+			if (!pt_present(e))
+				return;
+			*wrote = true;
+			PT(remove_entry)(op, table, i, level, e, iova);
+			return;
+		}
+		/* Part of a leaf or table: the level below decides. */
+		kind = PT_SRC_MIXED;
 	}
 	if (kind == PT_SRC_LEAF) {
 		new = pt_mk_leaf(pa, level, prot, op->pt);
@@ -471,34 +559,42 @@ static void PT(fill_entry)(struct pt_op *op, u64 *table, int i,
 			/*
 			 * A leaf below means an overlap.  A table with none
 			 * was left behind by partial unmaps: the huge leaf
-			 * takes its place, and the tables wait on
-			 * pt->deferred for the caller's next flush, which a
-			 * map does not do, before they are freed.
+			 * takes its place, and the tables go to the caller's
+			 * gather, to be freed after its flush.
 			 */
 			if (!pt_is_table(e, level) ||
 			    PT(gather_subtree)(op->pt, NULL, PT(child)(e), level - 1))
 				goto exists;
 			WRITE_ONCE(table[i], new);
 			*wrote = true;
-			gpt_gather_init(&deferred);
-			PT(gather_subtree)(op->pt, &deferred, PT(child)(e), level - 1);
-			gpt_defer(op->pt, &deferred, s->iova, s->last);
+			gpt_gather_range(op->g, iova, last);
+			PT(gather_subtree)(op->pt, op->g, PT(child)(e), level - 1);
 			return;
 		}
 		if (!pt_is_table(e, level)) {
-			/* In place: an upgrade to writable is never a hole. */
 			if (PT(break_run_outside)(op->pt, table, i, e, level, i, i))
 				e = READ_ONCE(table[i]);
-			if ((e & ~PT_DIRTY_BITS) != new) {
-				WRITE_ONCE(table[i], new);
-				*wrote = true;
-				op->g->flush = true;
+			/*
+			 * In place, by cmpxchg: an unchanged entry keeps the
+			 * accessed and dirty bits the walker set (and needs no
+			 * flush), and an upgrade of the same page to writable
+			 * keeps them too; it is never a hole.
+			 */
+			for (;;) {
+				u64 keep = pt_leaf_pa(e, level) == pa ? e & PT_WALKER_BITS : 0;
+
+				if (!((e ^ new) & ~PT_WALKER_BITS))
+					return;
+				if (try_cmpxchg64(&table[i], &e, new | keep))
+					break;
 			}
+			*wrote = true;
+			gpt_gather_range(op->g, iova, last);
 			return;
 		}
 		WRITE_ONCE(table[i], new);
 		*wrote = true;
-		op->g->flush = true;
+		gpt_gather_range(op->g, iova, last);
 		PT(gather_subtree)(op->pt, op->g, PT(child)(e), level - 1);
 		return;
 	}
@@ -522,6 +618,7 @@ static void PT(fill_entry)(struct pt_op *op, u64 *table, int i,
 		}
 		e = READ_ONCE(table[i]);
 	}
+	PT(rely)(op->pt, table, i);
 	PT(fill_level)(op, PT(child)(e), level - 1, iova, last);
 	return;
 
@@ -547,12 +644,15 @@ static inline unsigned int PT(run_order)(const struct gpt *pt, int i, u64 pa,
 {
 	unsigned int k;
 
-	/* GPT_CFG_NO_HUGE: nothing but 4 KiB pages. */
-	if (!PT_RUN_MAX_LOG2 || !READ_ONCE(pt->max_level))
+	if (!PT_RUN_MAX_LOG2)
 		return 0;
 	k = min(__ffs((pa >> gpt_shift(level)) | BIT(PT_RUN_MAX_LOG2)),
 		__ffs(i | BIT(PT_RUN_MAX_LOG2)));
-	return min_t(unsigned int, k, ilog2(n));
+	k = min_t(unsigned int, k, ilog2(n));
+	/* Only the page sizes the user allows. */
+	while (k && !(READ_ONCE(pt->pgsize) & BIT_ULL(gpt_shift(level) + k)))
+		k--;
+	return k;
 }
 
 /*
@@ -587,27 +687,34 @@ static int PT(write_leaves)(struct pt_op *op, u64 *table, int i, int n, u64 pa,
 		unsigned int order = PT(run_order)(pt, i + k, pa + k * size, level, n - k);
 		int j, len = 1 << order;
 
-		for (j = 0; j < len; j++)
-			if (pt_present(READ_ONCE(table[i + k + j])) &&
-			    !PT(empty_table)(pt, READ_ONCE(table[i + k + j]), level))
+		for (j = 0; j < len; j++) {
+			u64 e = READ_ONCE(table[i + k + j]);
+
+			if (pt_present(e) && !PT(empty_table)(pt, e, level))
 				return k + (order ? 0 : j);
+		}
 		if (order) {
 			u64 run = pt_mk_run(pa + k * size, level, order, prot, pt);
-			struct gpt_gather replaced;
+			bool replaced = false;
 
-			/* Tables partial unmaps left here make way, as in fill_entry. */
-			gpt_gather_init(&replaced);
+			/*
+			 * Tables partial unmaps left here make way, as in
+			 * fill_entry: they join the caller's gather, to be
+			 * freed after its flush.
+			 */
 			for (j = 0; j < len; j++) {
 				u64 e = READ_ONCE(table[i + k + j]);
 
-				if (pt_present(e))
-					PT(gather_subtree)(pt, &replaced, PT(child)(e),
+				if (pt_present(e)) {
+					PT(gather_subtree)(pt, op->g, PT(child)(e),
 							   level - 1);
+					replaced = true;
+				}
 			}
 			for (j = 0; j < len; j++)
 				WRITE_ONCE(table[i + k + j], run);
-			if (replaced.nr_tables)
-				gpt_defer(pt, &replaced, op->src->iova, op->src->last);
+			if (replaced)
+				gpt_gather_range(op->g, op->src->iova, op->src->last);
 			k += len;
 			continue;
 		}
@@ -833,7 +940,6 @@ static void PT(rollback)(struct pt_op *op, unsigned long top, u64 end)
 static int PT(fill)(struct gpt *pt, void *srcp, struct gpt_gather *g, gfp_t gfp)
 {
 	const struct gpt_src *s = srcp;
-	struct gpt_gather local;
 	struct pt_op op = { .pt = pt, .src = s, .g = g, .gfp = gfp };
 	unsigned int level;
 	unsigned long top;
@@ -843,10 +949,6 @@ static int PT(fill)(struct gpt *pt, void *srcp, struct gpt_gather *g, gfp_t gfp)
 	ret = PT(grow)(pt, s->last, gfp);
 	if (ret)
 		return ret;
-	if (!g) {
-		gpt_gather_init(&local);
-		op.g = &local;
-	}
 	top = READ_ONCE(pt->top);
 	level = gpt_top_levels(top) - 1;
 	table = PT(descend)(&op, gpt_top_table(top), &level, s->iova, s->last,
@@ -857,17 +959,17 @@ static int PT(fill)(struct gpt *pt, void *srcp, struct gpt_gather *g, gfp_t gfp)
 	if (ret && !s->update) {
 		/*
 		 * All or nothing: remove what this call mapped, then the
-		 * tables it left empty.  No IOTLB flush is needed, since the
-		 * caller never saw these IOVAs mapped, but the tables were
-		 * visible to lockless walkers and go through RCU.
+		 * tables it left empty.  The walker may have walked into
+		 * them, and cached the leaves, while they were published:
+		 * both go to the caller's gather, whose flush over the
+		 * call's range comes before they are freed.
 		 */
 		op.err = 0;
 		PT(rollback)(&op, top, op.err_iova);
 		PT(prune_level)(&op, gpt_top_table(top), gpt_top_levels(top) - 1,
 				s->iova, s->last);
+		gpt_gather_range(g, s->iova, s->last);
 	}
-	if (!g)
-		gpt_gather_free(&local);
 	return ret;
 }
 
@@ -974,14 +1076,31 @@ static int PT(walk)(struct gpt *pt, u64 iova, u64 last, bool clear_dirty,
 
 	if (clear_dirty && !PT_HAS_DIRTY)
 		return -EOPNOTSUPP;
-	rcu_read_lock();
-	top = READ_ONCE(pt->top);
-	if (iova <= gpt_reach(gpt_top_levels(top)))
-		ret = PT(walk_level)(pt, gpt_top_table(top),
-				     gpt_top_levels(top) - 1, iova,
-				     min(last, gpt_reach(gpt_top_levels(top))),
-				     clear_dirty, fn, arg);
-	rcu_read_unlock();
+	/*
+	 * One read-side critical section per top-level entry, not one for
+	 * the whole range: a walk of a large address space must not hold
+	 * off grace periods for its whole length.
+	 */
+	for (;;) {
+		unsigned int levels, sh;
+		u64 chunk;
+
+		rcu_read_lock();
+		top = READ_ONCE(pt->top);
+		levels = gpt_top_levels(top);
+		sh = gpt_shift(levels - 1);
+		if (iova > gpt_reach(levels)) {
+			rcu_read_unlock();
+			break;
+		}
+		chunk = min3(last, gpt_reach(levels), iova | (BIT_ULL(sh) - 1));
+		ret = PT(walk_level)(pt, gpt_top_table(top), levels - 1, iova,
+				     chunk, clear_dirty, fn, arg);
+		rcu_read_unlock();
+		if (ret || chunk == last)
+			break;
+		iova = chunk + 1;
+	}
 	return ret;
 }
 
@@ -999,18 +1118,22 @@ static int PT(split)(struct gpt *pt, u64 iova, unsigned int level, gfp_t gfp)
 		int i = gpt_index(iova, l);
 		u64 e = READ_ONCE(table[i]);
 
+		/* Re-read after every step: a racing call may have changed it. */
 		if (!pt_present(e))
 			return -ENOENT;
-		if (l == level)
+		if (l == level) {
+			/* A run at the target level is a leaf larger than it. */
+			if (PT_RUN_MAX_LOG2 && !pt_is_table(e, l) && pt_leaf_run_log2(e, l))
+				PT(break_run)(pt, table, i, e, l);
 			return 0;
+		}
 		if (!pt_is_table(e, l)) {
 			ret = PT(split_entry)(pt, table, i, e, l, gfp);
-			if (ret == -EAGAIN)
-				continue;
-			if (ret)
+			if (ret && ret != -EAGAIN)
 				return ret;
-			e = READ_ONCE(table[i]);
+			continue;
 		}
+		PT(rely)(pt, table, i);
 		table = PT(child)(e);
 		l--;
 	}
@@ -1123,6 +1246,7 @@ static bool PT(prot_ok)(unsigned int prot)
 	.max_pa_bits	= PT_MAX_PA_BITS,				\
 	.dirty_bits	= PT_DIRTY_BITS,				\
 	.run_max_log2	= PT_RUN_MAX_LOG2,				\
+	.leaf_levels	= PT_LEAF_LEVELS,				\
 	.levels_for	= PT(levels_for),				\
 	.prot_ok	= PT(prot_ok),					\
 	.fill		= PT(fill),					\

@@ -25,7 +25,16 @@ struct gpt_src {
 void *gpt_table_alloc(struct gpt *pt, gfp_t gfp);
 void gpt_table_free(struct gpt *pt, void *table);
 void gpt_table_gather(struct gpt *pt, struct gpt_gather *g, void *table);
-void gpt_defer(struct gpt *pt, struct gpt_gather *g, u64 iova, u64 last);
+
+/* Entries a walker may have cached changed in [@start, @last]. */
+static inline void gpt_gather_range(struct gpt_gather *g, u64 start, u64 last)
+{
+	g->flush = true;
+	if (start < g->start)
+		g->start = start;
+	if (last > g->last)
+		g->last = last;
+}
 
 /* An array entry that maps: valid and not an error. */
 static inline bool gpt_pfn_ok(unsigned long v)

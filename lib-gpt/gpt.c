@@ -51,61 +51,6 @@ void gpt_table_gather(struct gpt *pt, struct gpt_gather *g, void *table)
 	g->nr_tables++;
 }
 
-/*
- * A map in [@iova, @last] replaced empty tables with a huge leaf.  A map has
- * no gather, so they wait on pt->deferred with their span, for whichever
- * gather takes them next: its flush must cover that span, since a walker
- * may still hold a cached pointer to them, and whoever takes them may be
- * working elsewhere in the address space.
- */
-void gpt_defer(struct gpt *pt, struct gpt_gather *g, u64 iova, u64 last)
-{
-	spin_lock(&pt->deferred_lock);
-	list_splice_tail_init(&g->tables, &pt->deferred);
-	pt->deferred_start = min(pt->deferred_start, iova);
-	pt->deferred_last = max(pt->deferred_last, last);
-	spin_unlock(&pt->deferred_lock);
-}
-
-/**
- * gpt_gather_deferred() - take the tables maps replaced with huge leaves
- * @pt: the page table
- * @g: the gather to add them to
- *
- * A map that puts a huge leaf where partial unmaps left empty tables cannot
- * free those tables itself: walkers may have cached pointers to them, and a
- * map does not flush.  gpt_unmap() and gpt_update_pfns() take them
- * automatically; a user that flushes after maps, or wants them freed
- * sooner, takes them here, flushes [@g->start, @g->last], then calls
- * gpt_gather_free().
- *
- * Context: any; does not sleep.
- * Return: true if tables were added (and @g->flush set).
- */
-bool gpt_gather_deferred(struct gpt *pt, struct gpt_gather *g)
-{
-	struct list_head *p;
-
-	if (list_empty_careful(&pt->deferred))
-		return false;
-	spin_lock(&pt->deferred_lock);
-	if (list_empty(&pt->deferred)) {
-		spin_unlock(&pt->deferred_lock);
-		return false;
-	}
-	list_for_each(p, &pt->deferred)
-		g->nr_tables++;
-	list_splice_tail_init(&pt->deferred, &g->tables);
-	g->start = min(g->start, pt->deferred_start);
-	g->last = max(g->last, pt->deferred_last);
-	pt->deferred_start = U64_MAX;
-	pt->deferred_last = 0;
-	spin_unlock(&pt->deferred_lock);
-	g->flush = true;
-	return true;
-}
-EXPORT_SYMBOL_GPL(gpt_gather_deferred);
-
 /**
  * gpt_gather_init() - prepare an empty gather list
  * @g: the gather list
@@ -122,33 +67,82 @@ void gpt_gather_init(struct gpt_gather *g)
 }
 EXPORT_SYMBOL_GPL(gpt_gather_init);
 
+/*
+ * One grace period for a whole gather: the first page carries the
+ * rcu_head, and page_private() of it points at the others, which stay
+ * linked in a ring through their lru.
+ */
 static void gpt_free_rcu(struct rcu_head *head)
 {
-	__free_page(container_of(head, struct page, rcu_head));
+	struct page *first = container_of(head, struct page, rcu_head);
+	struct page *ring = (struct page *)page_private(first), *page, *next;
+
+	if (ring) {
+		page = ring;
+		do {
+			next = list_entry(page->lru.next, struct page, lru);
+			__free_page(page);
+			page = next;
+		} while (page != ring);
+	}
+	set_page_private(first, 0);
+	__free_page(first);
 }
 
 /**
- * gpt_gather_free() - free the tables that unmap or update released
+ * gpt_gather_free() - free the tables that a call released
  * @g: the gather list
  *
- * Call only after the IOTLB (and paging-structure caches) were flushed for
- * the range that released them.  The pages are freed after an RCU grace
- * period, so a lockless reader still inside one of them is safe.  @g is
- * empty and reusable afterwards.
+ * Call only after the IOTLB and paging-structure caches were flushed over
+ * [@g->start, @g->last] (when @g->flush).  The pages are freed after an
+ * RCU grace period, so a lockless reader still inside one of them is
+ * safe; one RCU callback serves the whole gather.  @g is empty and
+ * reusable afterwards.
  *
  * Context: any; does not sleep.
  */
 void gpt_gather_free(struct gpt_gather *g)
 {
-	struct page *page, *next;
+	struct page *first;
 
-	list_for_each_entry_safe(page, next, &g->tables, lru) {
-		list_del(&page->lru);
-		call_rcu(&page->rcu_head, gpt_free_rcu);
+	if (!list_empty(&g->tables)) {
+		first = list_first_entry(&g->tables, struct page, lru);
+		list_del(&first->lru);
+		if (list_empty(&g->tables)) {
+			set_page_private(first, 0);
+		} else {
+			struct page *ring = list_first_entry(&g->tables, struct page, lru);
+
+			/* Close the list into a ring without its head. */
+			list_del(&g->tables);
+			set_page_private(first, (unsigned long)ring);
+		}
+		call_rcu(&first->rcu_head, gpt_free_rcu);
 	}
 	gpt_gather_init(g);
 }
 EXPORT_SYMBOL_GPL(gpt_gather_free);
+
+/*
+ * Page sizes @fmt encodes up to the leaves of @max_level: each leaf level's
+ * natural size and, where the format has runs, the sizes between it and
+ * the next level; nothing above @max_level's natural size.
+ */
+static u64 gpt_fmt_pgsizes(const struct gpt_fmt *fmt, unsigned int max_level)
+{
+	u64 sizes = 0;
+	unsigned int level, k;
+
+	for (level = 0; level <= max_level && level < GPT_MAX_LEVELS; level++) {
+		if (!(fmt->leaf_levels & BIT(level)))
+			continue;
+		for (k = 0; k <= (level < max_level ? fmt->run_max_log2 : 0) &&
+			    k < GPT_LEVEL_BITS; k++)
+			if (GPT_PAGE_SHIFT + level * GPT_LEVEL_BITS + k < 64)
+				sizes |= BIT_ULL(GPT_PAGE_SHIFT + level * GPT_LEVEL_BITS + k);
+	}
+	return sizes;
+}
 
 /**
  * gpt_init() - create an empty page table
@@ -181,13 +175,12 @@ int gpt_init(struct gpt *pt, const struct gpt_fmt *fmt,
 
 	pt->fmt = fmt;
 	pt->cfg = *cfg;
-	spin_lock_init(&pt->deferred_lock);
-	INIT_LIST_HEAD(&pt->deferred);
-	pt->deferred_start = U64_MAX;
-	pt->deferred_last = 0;
 	atomic_long_set(&pt->nr_tables, 0);
-	pt->max_level = cfg->flags & GPT_CFG_NO_HUGE ? 0 :
-			cfg->max_leaf_level ? cfg->max_leaf_level : GPT_MAX_LEVELS;
+	pt->pgsize = gpt_fmt_pgsizes(fmt, cfg->flags & GPT_CFG_NO_HUGE ? 0 :
+				     cfg->max_leaf_level ? cfg->max_leaf_level :
+				     GPT_MAX_LEVELS) &
+		     (cfg->pgsize_bitmap ? cfg->pgsize_bitmap : U64_MAX);
+	pt->pgsize |= GPT_PAGE_SIZE;
 	top = gpt_table_alloc(pt, gfp);
 	if (!top)
 		return -ENOMEM;
@@ -209,12 +202,6 @@ EXPORT_SYMBOL_GPL(gpt_init);
  */
 void gpt_destroy(struct gpt *pt)
 {
-	struct page *page, *next;
-
-	list_for_each_entry_safe(page, next, &pt->deferred, lru) {
-		list_del(&page->lru);
-		__free_page(page);
-	}
 	pt->fmt->free_all(pt);
 	pt->top = 0;
 }
@@ -246,20 +233,26 @@ static int gpt_check_prot(struct gpt *pt, unsigned int prot)
  * @pa: physical address @iova translates to, 4 KiB aligned
  * @size: bytes, a multiple of 4 KiB
  * @prot: GPT_READ / GPT_WRITE / GPT_CACHE (the format may refuse some)
+ * @g: collects what the map removed: empty tables that a huge leaf
+ *	replaced, and on failure what it had mapped and the tables it had
+ *	installed, which a walker may have seen meanwhile
  * @gfp: allocation flags for new tables
  *
- * Uses the largest leaves that the alignment of @iova and @pa allows.  The
- * range must not overlap a concurrent call's range; maps of disjoint
- * ranges may run in parallel without a lock.  Nothing needs flushing after
- * a map.
+ * Uses the largest leaves that the alignment of @iova and @pa and the
+ * allowed page sizes permit.  The range must not overlap a concurrent
+ * call's range; maps of disjoint ranges may run in parallel without a
+ * lock.  A successful map that replaced nothing leaves @g->flush clear;
+ * otherwise flush [@g->start, @g->last] before gpt_gather_free(), on
+ * failure as well.
  *
  * Context: may sleep if @gfp allows.
- * Return: 0 with the whole range mapped, or an error with nothing changed:
- * -EINVAL for zero size, unaligned arguments or bad @prot, -ERANGE beyond
- * the address widths, -EEXIST if part of the range is mapped, -ENOMEM.
+ * Return: 0 with the whole range mapped, or an error with nothing mapped:
+ * -EINVAL for zero size, unaligned arguments, bad @prot or no @g, -ERANGE
+ * beyond the address widths, -EEXIST if part of the range is mapped,
+ * -ENOMEM.
  */
 int gpt_map(struct gpt *pt, u64 iova, u64 pa, u64 size, unsigned int prot,
-	    gfp_t gfp)
+	    struct gpt_gather *g, gfp_t gfp)
 {
 	struct gpt_src src = {
 		.iova = iova, .last = iova + size - 1, .pa = pa, .prot = prot,
@@ -275,7 +268,9 @@ int gpt_map(struct gpt *pt, u64 iova, u64 pa, u64 size, unsigned int prot,
 		return -EINVAL;
 	if (pa + size - 1 < pa || (pa + size - 1) >> pt->cfg.pa_bits)
 		return -ERANGE;
-	return pt->fmt->fill(pt, &src, NULL, gfp);
+	if (!g)
+		return -EINVAL;
+	return pt->fmt->fill(pt, &src, g, gfp);
 }
 EXPORT_SYMBOL_GPL(gpt_map);
 
@@ -318,20 +313,22 @@ static int gpt_pfns_args(struct gpt *pt, u64 iova, const unsigned long *pfns,
  * @npages: number of entries
  * @prot: protection for every page; GPT_WRITE is granted only where the
  *	entry has GPT_PFN_WRITE
+ * @g: as for gpt_map()
  * @gfp: allocation flags for new tables
  *
  * Entries without GPT_PFN_VALID (or with GPT_PFN_ERROR) are left unmapped.
  * Runs of valid entries that are physically contiguous, aligned and of
- * equal permission become huge leaves.  Same concurrency rules as
- * gpt_map().
+ * equal permission become huge leaves.  Same concurrency and flush rules
+ * as gpt_map().
  *
  * Context: may sleep if @gfp allows.
- * Return: 0, or an error with nothing changed: -EINVAL (zero @npages,
- * unaligned @iova, bad @prot), -ERANGE (beyond the address widths),
+ * Return: 0, or an error with nothing mapped: -EINVAL (zero @npages,
+ * unaligned @iova, bad @prot, no @g), -ERANGE (beyond the address widths),
  * -EEXIST (part of the range is mapped), -ENOMEM.
  */
 int gpt_map_pfns(struct gpt *pt, u64 iova, const unsigned long *pfns,
-		 unsigned long npages, unsigned int prot, gfp_t gfp)
+		 unsigned long npages, unsigned int prot, struct gpt_gather *g,
+		 gfp_t gfp)
 {
 	struct gpt_src src = {
 		.iova = iova, .last = iova + ((u64)npages << GPT_PAGE_SHIFT) - 1,
@@ -339,10 +336,12 @@ int gpt_map_pfns(struct gpt *pt, u64 iova, const unsigned long *pfns,
 	};
 	int ret;
 
+	if (!g)
+		return -EINVAL;
 	ret = gpt_pfns_args(pt, iova, pfns, npages, prot);
 	if (ret)
 		return ret;
-	return pt->fmt->fill(pt, &src, NULL, gfp);
+	return pt->fmt->fill(pt, &src, g, gfp);
 }
 EXPORT_SYMBOL_GPL(gpt_map_pfns);
 
@@ -358,11 +357,12 @@ EXPORT_SYMBOL_GPL(gpt_map_pfns);
  * @gfp: allocation flags for new tables
  *
  * Entries that changed are replaced in place, entries that became invalid
- * are unmapped, entries that did not change are not touched: a page that
- * stays mapped is never unmapped in between, and a read-only page that
- * became writable is upgraded in place.  Huge leaves that the new array
- * cuts are split without a hole.  The caller flushes the IOTLB for the
- * range if @g->flush, then calls gpt_gather_free().
+ * are unmapped, entries that did not change are not touched (they keep
+ * the accessed and dirty bits the walker set): a page that stays mapped is
+ * never unmapped in between, and a read-only page that became writable is
+ * upgraded in place.  Huge leaves and runs that the new array cuts are
+ * split without a hole, which may allocate.  The caller flushes
+ * [@g->start, @g->last] if @g->flush, then calls gpt_gather_free().
  *
  * Context: may sleep if @gfp allows.
  * Return: 0, or -EINVAL/-ERANGE for bad arguments (nothing changed), or
@@ -384,7 +384,6 @@ int gpt_update_pfns(struct gpt *pt, u64 iova, const unsigned long *pfns,
 	ret = gpt_pfns_args(pt, iova, pfns, npages, prot);
 	if (ret)
 		return ret;
-	gpt_gather_deferred(pt, g);
 	return pt->fmt->fill(pt, &src, g, gfp);
 }
 EXPORT_SYMBOL_GPL(gpt_update_pfns);
@@ -396,20 +395,22 @@ EXPORT_SYMBOL_GPL(gpt_update_pfns);
  * @size: bytes, a multiple of 4 KiB
  * @g: collects the tables that became unreachable
  *
- * Holes in the range are fine.  A huge leaf that straddles an end of the
- * range is split first, without a hole, and only the part inside the range
- * is removed.  A table is freed when the range covers its whole span.  The
- * caller flushes the IOTLB, then calls gpt_gather_free().
+ * Holes in the range are fine.  Never allocates, never fails: a huge leaf
+ * or run that the range touches is removed whole, also where it sticks out
+ * of the range, as iommu_unmap() does with huge pages; a caller that wants
+ * to keep the rest splits first (gpt_split(), gpt_update_pfns()).  A table
+ * is freed when the range covers its whole span.  The caller flushes
+ * [@g->start, @g->last], which covers every leaf removed, then calls
+ * gpt_gather_free().
  *
- * Context: any; splitting allocates with GFP_ATOMIC.
- * Return: bytes that were mapped in the range and now are not; 0 for bad
- * arguments; short of the mapped total only if a split found no memory.
+ * Context: any; does not sleep or allocate.
+ * Return: bytes the removed leaves mapped: what was mapped in the range,
+ * plus what the leaves it cut mapped outside it; 0 for bad arguments.
  */
 u64 gpt_unmap(struct gpt *pt, u64 iova, u64 size, struct gpt_gather *g)
 {
 	if (!g || gpt_check_range(pt, iova, size))
 		return 0;
-	gpt_gather_deferred(pt, g);
 	return pt->fmt->unmap(pt, iova, iova + size - 1, g);
 }
 EXPORT_SYMBOL_GPL(gpt_unmap);
@@ -470,7 +471,8 @@ EXPORT_SYMBOL_GPL(gpt_walk);
  *
  * Context: any.
  * Return: 0, what @fn returned, -EOPNOTSUPP if the format has no dirty
- * bit, or -EINVAL/-ERANGE for a bad range.
+ * bit or @pt was created without GPT_CFG_DIRTY, or -EINVAL/-ERANGE for a
+ * bad range.
  */
 int gpt_read_and_clear_dirty(struct gpt *pt, u64 iova, u64 size,
 			     int (*fn)(void *arg, const struct gpt_leaf *leaf),
@@ -478,6 +480,8 @@ int gpt_read_and_clear_dirty(struct gpt *pt, u64 iova, u64 size,
 {
 	int ret = gpt_check_range(pt, iova, size);
 
+	if (!ret && !(pt->cfg.flags & GPT_CFG_DIRTY))
+		ret = -EOPNOTSUPP;
 	if (ret)
 		return ret;
 	return pt->fmt->walk(pt, iova, iova + size - 1, true, fn, arg);
@@ -491,12 +495,14 @@ EXPORT_SYMBOL_GPL(gpt_read_and_clear_dirty);
  * @gfp: allocation flags for the new tables
  *
  * Every address keeps its translation throughout: the tables are built
- * privately and each is published with one cmpxchg.  Used before dirty
- * tracking at 4 KiB granularity; unmap splits by itself.
+ * privately and each is published with one cmpxchg, and a run is broken
+ * up entry by entry with cmpxchg.  Used before dirty tracking at 4 KiB
+ * granularity, and before an unmap that must keep the rest of a huge leaf
+ * (unmap itself never splits).
  *
  * Context: may sleep if @gfp allows.
  * Return: 0 (also when @iova already maps through a 4 KiB leaf), -ENOENT
- * if @iova is not mapped, -ENOMEM.
+ * if @iova is not mapped (or a racing unmap removed it), -ENOMEM.
  */
 int gpt_split(struct gpt *pt, u64 iova, gfp_t gfp)
 {
@@ -537,9 +543,28 @@ EXPORT_SYMBOL_GPL(gpt_top);
  */
 void gpt_set_max_leaf_level(struct gpt *pt, unsigned int level)
 {
-	WRITE_ONCE(pt->max_level, level);
+	u64 sizes = gpt_fmt_pgsizes(pt->fmt, level) | GPT_PAGE_SIZE;
+
+	if (pt->cfg.flags & GPT_CFG_NO_HUGE)
+		sizes = GPT_PAGE_SIZE;
+	if (pt->cfg.pgsize_bitmap)
+		sizes &= pt->cfg.pgsize_bitmap | GPT_PAGE_SIZE;
+	WRITE_ONCE(pt->pgsize, sizes);
 }
 EXPORT_SYMBOL_GPL(gpt_set_max_leaf_level);
+
+/**
+ * gpt_pgsize_bitmap() - the page sizes leaves may have
+ * @pt: the page table
+ *
+ * Context: any.
+ * Return: a bitmap as iommu_domain's pgsize_bitmap, 4 KiB always set.
+ */
+u64 gpt_pgsize_bitmap(struct gpt *pt)
+{
+	return READ_ONCE(pt->pgsize);
+}
+EXPORT_SYMBOL_GPL(gpt_pgsize_bitmap);
 
 static int gpt_found(void *arg, const struct gpt_leaf *leaf)
 {
@@ -554,26 +579,26 @@ static int gpt_found(void *arg, const struct gpt_leaf *leaf)
  * For a walker that turns out to handle fewer levels than the table was
  * made with (an IOMMU driver learns this at attach).  Works while every
  * mapping lies below the new width: each dropped top table may use only
- * its entry 0.  Must not race with other calls on @pt; the dropped tables
- * are freed after an RCU grace period, so no walker may still use them
- * (call it before the table is handed to hardware, or flush first).
+ * its entry 0.  Must not race with other calls on @pt.  The dropped
+ * tables go to @g: a walker that already uses the table (the domain is
+ * attached elsewhere) may hold them, so flush everything before
+ * gpt_gather_free().
  *
  * Context: any.
- * Return: 0, -EINVAL for a bad width, or -EBUSY if something is mapped
- * above the new width (nothing changed).
+ * Return: 0, -EINVAL for a bad width or no @g, or -EBUSY if something is
+ * mapped above the new width (nothing changed).
  */
-int gpt_shrink(struct gpt *pt, unsigned int va_bits)
+int gpt_shrink(struct gpt *pt, unsigned int va_bits, struct gpt_gather *g)
 {
 	unsigned int levels;
-	struct gpt_gather g;
 	int ret;
 
-	if (pt->fmt->can_grow || va_bits <= GPT_PAGE_SHIFT || va_bits > pt->cfg.va_bits)
+	if (!g || pt->fmt->can_grow || va_bits <= GPT_PAGE_SHIFT ||
+	    va_bits > pt->cfg.va_bits)
 		return -EINVAL;
 	levels = pt->fmt->levels_for(va_bits);
 	if (levels < pt->fmt->min_levels)
 		return -EINVAL;
-	gpt_gather_init(&g);
 	if (va_bits < pt->cfg.va_bits) {
 		u64 above = (pt->cfg.va_bits == 64 ? 0 : 1ULL << pt->cfg.va_bits) -
 			    (1ULL << va_bits);
@@ -581,10 +606,11 @@ int gpt_shrink(struct gpt *pt, unsigned int va_bits)
 		if (gpt_walk(pt, 1ULL << va_bits, above, gpt_found, NULL))
 			return -EBUSY;
 		/* Release the empty tables partial unmaps left up there. */
-		gpt_unmap(pt, 1ULL << va_bits, above, &g);
+		gpt_unmap(pt, 1ULL << va_bits, above, g);
 	}
-	ret = pt->fmt->shrink(pt, levels, &g);
-	gpt_gather_free(&g);
+	ret = pt->fmt->shrink(pt, levels, g);
+	if (g->nr_tables)
+		gpt_gather_range(g, 0, U64_MAX);
 	if (!ret)
 		pt->cfg.va_bits = va_bits;
 	return ret;

@@ -73,14 +73,16 @@ static struct result time_map_unmap(const struct gpt_fmt *fmt, u64 pgsize,
 	if (gpt_init(&pt, fmt, &cfg, GFP_KERNEL))
 		abort();
 	for (r = 0; r < ROUNDS; r++) {
-		u64 t = now_ns();
+		u64 t;
 
+		gpt_gather_init(&g);
+		t = now_ns();
 		for (k = 0; k < reps; k++)
 			if (gpt_map(&pt, iova + k * size, pa, size, GPT_READ | GPT_WRITE,
-				    GFP_KERNEL))
+				    &g, GFP_KERNEL))
 				abort();
 		best.map = min(best.map, (double)(now_ns() - t) / reps);
-		gpt_gather_init(&g);
+		gpt_gather_free(&g);
 		t = now_ns();
 		for (k = 0; k < reps; k++)
 			if (gpt_unmap(&pt, iova + k * size, size, &g) != size)
@@ -102,8 +104,11 @@ static double time_lookup(const struct gpt_fmt *fmt)
 	struct gpt pt;
 	int r;
 
+	struct gpt_gather g;
+
+	gpt_gather_init(&g);
 	if (gpt_init(&pt, fmt, &cfg, GFP_KERNEL) ||
-	    gpt_map(&pt, iova, 0, n * SZ_4K, GPT_READ, GFP_KERNEL))
+	    gpt_map(&pt, iova, 0, n * SZ_4K, GPT_READ, &g, GFP_KERNEL))
 		abort();
 	for (r = 0; r < ROUNDS; r++) {
 		u64 t = now_ns(), sum = 0;

@@ -31,6 +31,23 @@ static void check(struct gpt *pt, u64 base)
 	}
 }
 
+struct extent {
+	u64 base, bytes;
+	unsigned int lo, hi;
+};
+
+/* The leaves an unmap will remove whole, also where they stick out. */
+static int leaf_extent(void *arg, const struct gpt_leaf *leaf)
+{
+	struct extent *x = arg;
+	unsigned int first = (leaf->iova - x->base) / SZ_4K;
+
+	x->bytes += leaf->size;
+	x->lo = first < x->lo ? first : x->lo;
+	x->hi = max_t(unsigned int, x->hi, first + leaf->size / SZ_4K - 1);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct gpt_cfg cfg = { .va_bits = 48, .pa_bits = 40 };
@@ -65,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		switch (op) {
 		case 0: case 1:
 			pa += (u64)(op ? first : data[-1]) * SZ_4K;
-			ret = gpt_map(&pt, iova, pa, n * SZ_4K, prot, GFP_KERNEL);
+			ret = gpt_map(&pt, iova, pa, n * SZ_4K, prot, &g, GFP_KERNEL);
 			if (ret != (busy ? -EEXIST : 0))
 				abort();
 			for (i = 0; !ret && i < n; i++)
@@ -84,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						      &g, GFP_KERNEL);
 			else
 				ret = gpt_map_pfns(&pt, iova, pfns, n, GPT_READ | GPT_WRITE,
-						   GFP_KERNEL);
+						   &g, GFP_KERNEL);
 			if (ret != (busy && op == 2 ? -EEXIST : 0))
 				abort();
 			for (i = 0; !ret && i < n; i++) {
@@ -100,13 +117,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			break;
 		default: {
-			u64 bytes = 0;
+			struct extent x = { base, 0, first, first + n - 1 };
 
-			for (i = 0; i < n; i++)
-				bytes += model[first + i] ? SZ_4K : 0;
-			if (gpt_unmap(&pt, iova, n * SZ_4K, &g) != bytes)
+			gpt_walk(&pt, iova, n * SZ_4K, leaf_extent, &x);
+			if (x.hi >= WIN_PAGES ||
+			    gpt_unmap(&pt, iova, n * SZ_4K, &g) != x.bytes)
 				abort();
-			memset(&model[first], 0, n * sizeof(model[0]));
+			memset(&model[x.lo], 0, (x.hi - x.lo + 1) * sizeof(model[0]));
 		}
 		}
 		gpt_gather_free(&g);

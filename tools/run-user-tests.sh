@@ -50,6 +50,19 @@ if [ $rc -ne 0 ] || grep -q "ThreadSanitizer" "$bin/tsan.log"; then
 	emit "not ok" "tsan: data race or crash (see $bin/tsan.log)"
 fi
 
+# The hardware model: walker, IOTLB and walk caches, non-coherent memory.
+run "$bin/hw.log" "$bin/gpt-hw-test"; rc=$?
+ktap_cases hwmodel "$bin/hw.log"
+[ $rc -eq 0 ] || grep -q "^    not ok" "$bin/hw.log" || emit "not ok" "hwmodel runner exited $rc"
+
+run "$bin/hw-tsan.log" env TSAN_OPTIONS=halt_on_error=1 GPT_HW_OPS=2000 \
+	"$bin/gpt-hw-test-tsan" 'gpt_hw_*' 'hw_*race*'
+rc=$?
+ktap_cases "hwmodel tsan" "$bin/hw-tsan.log"
+if [ $rc -ne 0 ] || grep -q "ThreadSanitizer" "$bin/hw-tsan.log"; then
+	emit "not ok" "hwmodel tsan: data race or crash (see $bin/hw-tsan.log)"
+fi
+
 mkdir -p "$bin/fuzz-corpus"
 run "$bin/fuzz.log" "$bin/gpt-fuzz" -max_total_time="$fuzz" -timeout=10 "$bin/fuzz-corpus"
 if [ $? -eq 0 ]; then

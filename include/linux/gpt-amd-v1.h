@@ -38,7 +38,12 @@
 #define PT_HAS_DIRTY		1
 #define PT_DIRTY_BITS		AMD_V1_D
 #define PT_MAX_PA_BITS		52
-#define PT_LEAF_LEVELS		(BIT(0) | BIT(1) | BIT(2) | BIT(3))
+#define PT_WALKER_BITS		(AMD_V1_A | AMD_V1_D)
+/*
+ * Leaves up to 1 GiB, and runs up to 256 GiB: the encoding allows more, but
+ * Linux never uses 512 GiB pages (AMD_IOMMU_PGSIZES leaves them out).
+ */
+#define PT_LEAF_LEVELS		(BIT(0) | BIT(1) | BIT(2))
 /* Runs of 2^1 .. 2^8 entries: the page sizes between the levels. */
 #define PT_RUN_MAX_LOG2		8
 

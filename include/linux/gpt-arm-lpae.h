@@ -8,6 +8,12 @@
  * attributes follow what Linux's io-pgtable-arm programs for stage 1, with
  * MAIR index 0 non-cacheable and index 1 write-back cacheable, so both page
  * tables are directly comparable.
+ *
+ * A hitless split (gpt_split(), an update that cuts a block) replaces a
+ * valid block descriptor by a valid table descriptor in one store.  The
+ * architecture calls that a break-before-make violation unless the SMMU
+ * supports it: on SMMUv3 only with BBML level 1 or 2 (SMMU_IDR3.BBML);
+ * without it, split with the mapping removed first, or not at all.
  */
 #ifndef _LINUX_GPT_ARM_LPAE_H
 #define _LINUX_GPT_ARM_LPAE_H
@@ -20,6 +26,8 @@
 #define ARM_LPAE_ATTRIDX_SHIFT	2		/* AttrIndx[2:0] */
 #define ARM_LPAE_AP_UNPRIV	BIT_ULL(6)	/* AP[1] */
 #define ARM_LPAE_AP_RDONLY	BIT_ULL(7)	/* AP[2] */
+#define ARM_LPAE_SH_MASK	(3ULL << 8)
+#define ARM_LPAE_SH_OS		(2ULL << 8)	/* outer shareable */
 #define ARM_LPAE_SH_IS		(3ULL << 8)	/* inner shareable */
 #define ARM_LPAE_AF		BIT_ULL(10)	/* access flag */
 #define ARM_LPAE_NG		BIT_ULL(11)	/* not global */
@@ -70,8 +78,12 @@ static inline u64 pt_mk_table(u64 pa, unsigned int level, const struct gpt *pt)
 static inline u64 pt_mk_leaf(u64 pa, unsigned int level, unsigned int prot,
 			     const struct gpt *pt)
 {
+	/*
+	 * As io-pgtable-arm for stage 1 without IOMMU_NOEXEC: no XN, and
+	 * outer shareable for non-cacheable memory.
+	 */
 	u64 e = pa | ARM_LPAE_VALID | ARM_LPAE_AF | ARM_LPAE_NG |
-		ARM_LPAE_AP_UNPRIV | ARM_LPAE_XN;
+		ARM_LPAE_AP_UNPRIV;
 
 	if (!level)
 		e |= ARM_LPAE_TABLE_OR_PAGE;
@@ -80,6 +92,8 @@ static inline u64 pt_mk_leaf(u64 pa, unsigned int level, unsigned int prot,
 	if (prot & GPT_CACHE)
 		e |= ARM_LPAE_SH_IS |
 		     ((u64)ARM_LPAE_MAIR_WB << ARM_LPAE_ATTRIDX_SHIFT);
+	else
+		e |= ARM_LPAE_SH_OS;
 	return e;
 }
 
@@ -91,7 +105,7 @@ static inline u64 pt_leaf_pa(u64 e, unsigned int level)
 static inline unsigned int pt_leaf_prot(u64 e)
 {
 	return GPT_READ | (e & ARM_LPAE_AP_RDONLY ? 0 : GPT_WRITE) |
-	       (e & ARM_LPAE_SH_IS ? GPT_CACHE : 0);
+	       ((e & ARM_LPAE_SH_MASK) == ARM_LPAE_SH_IS ? GPT_CACHE : 0);
 }
 
 #endif /* _LINUX_GPT_ARM_LPAE_H */

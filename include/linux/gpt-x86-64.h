@@ -29,6 +29,7 @@
 #define PT_CAN_GROW		0
 #define PT_HAS_DIRTY		1
 #define PT_DIRTY_BITS		X86_PT_D
+#define PT_WALKER_BITS		(X86_PT_A | X86_PT_D)
 #define PT_MAX_PA_BITS		52
 #define PT_LEAF_LEVELS		(BIT(0) | BIT(1) | BIT(2))
 
@@ -66,7 +67,12 @@ static inline u64 pt_mk_table(u64 pa, unsigned int level, const struct gpt *pt)
 static inline u64 pt_mk_leaf(u64 pa, unsigned int level, unsigned int prot,
 			     const struct gpt *pt)
 {
-	u64 e = pa | X86_PT_P | X86_PT_US | X86_PT_A | X86_PT_XD;
+	/*
+	 * No XD: DMA never executes, Linux dropped DMA_FL_PTE_XD, and XD is
+	 * reserved on VT-d first stage when NXE is clear.  The driver's own
+	 * AMD-Vi v2 code does not set it either.
+	 */
+	u64 e = pa | X86_PT_P | X86_PT_US | X86_PT_A;
 
 	if (prot & GPT_WRITE)
 		e |= X86_PT_RW;

@@ -22,16 +22,23 @@
  *
  * Concurrency contract (see Documentation/gpt.rst):
  *
- *  - Map, update and unmap calls may run concurrently on *disjoint* IOVA
- *    ranges without any lock: tables are installed with cmpxchg and a table
- *    is freed only by an unmap that covers its whole span, so no other
- *    caller can be inside it.
+ *  - Map, update, unmap and split calls may run concurrently without any
+ *    lock on ranges that are *disjoint at leaf granularity*: no leaf (huge
+ *    page, or AMD-Vi run) that one call touches may lie in another's
+ *    range.  Tables are installed with cmpxchg; a table is freed only by
+ *    an unmap that covers its whole span.  Two unmaps inside one huge leaf
+ *    or run are the exception: both remove it whole, and neither fails.
  *  - gpt_lookup() and gpt_walk() are lockless and may race with anything;
  *    they see the old or the new entry and never a freed table, because
  *    tables removed from the tree are freed only after an RCU grace period
  *    (gpt_gather_free()).
- *  - The caller must flush its IOTLB between removing entries (unmap,
- *    update) and calling gpt_gather_free() on the tables they released.
+ *  - Every call that changes the tree takes a gather.  When it comes back
+ *    with @flush set, the caller flushes its IOTLB and walk caches over
+ *    [@start, @last] before gpt_gather_free(): RCU protects CPU readers,
+ *    not the IOMMU.  That holds for a failed map too: its rollback removes
+ *    entries and tables the walker may have seen.
+ *  - Unmap never allocates and never fails: a leaf the range only cuts is
+ *    removed whole, and the return value and the gather's span say so.
  */
 #ifndef _LINUX_GPT_H
 #define _LINUX_GPT_H
@@ -70,7 +77,10 @@
 /* gpt_cfg.flags */
 /* Use only 4 KiB leaves. */
 #define GPT_CFG_NO_HUGE		BIT(0)
-/* Set the format's hardware-dirty-tracking bits where it has them. */
+/*
+ * The walker sets dirty bits (VT-d SSADS, AMD-Vi HD): gpt_read_and_clear_dirty()
+ * works only on tables created with it.
+ */
 #define GPT_CFG_DIRTY		BIT(1)
 
 struct gpt;
@@ -83,6 +93,9 @@ struct gpt;
  * @max_leaf_level: highest level leaves may use, for hardware that walks
  *	fewer huge-page sizes than the format encodes; 0 means the format's
  *	own limit (GPT_CFG_NO_HUGE is how to ask for 4 KiB only).
+ * @pgsize_bitmap: page sizes leaves may have, as iommu_domain's
+ *	pgsize_bitmap; 0 means every size the format encodes.  Every path
+ *	(map, array map, update, runs) keeps to it; 4 KiB is always allowed.
  * @sync: if the walker does not snoop CPU caches, called after entries in
  *	[@ptr, @ptr + @len) were written and before they may be walked.  One
  *	call per batch of consecutive entries, never one per entry.
@@ -93,6 +106,7 @@ struct gpt_cfg {
 	unsigned int pa_bits;
 	unsigned int flags;
 	unsigned int max_leaf_level;
+	u64 pgsize_bitmap;
 	void (*sync)(void *cookie, void *ptr, size_t len);
 	void *cookie;
 };
@@ -114,17 +128,18 @@ struct gpt_leaf {
 };
 
 /**
- * struct gpt_gather - tables released by unmap or update
+ * struct gpt_gather - what a call removed, to be flushed and freed
  * @tables: table pages no longer reachable from the tree
  * @nr_tables: number of pages on @tables
  * @flush: entries that a walker may have cached were changed or removed
- * @start: first IOVA of the tables on @tables that earlier maps replaced
- *	(taken from pt->deferred), which may lie outside this call's range
- * @last: last IOVA of that span; @start > @last when there is none
+ * @start: first IOVA of what must be flushed
+ * @last: last IOVA of it; @start > @last when there is nothing.  It may
+ *	reach outside the call's range: an unmap that cuts a huge leaf
+ *	removes all of it.
  *
- * Owned by one caller.  Initialise with gpt_gather_init(); after the IOTLB
- * flush, hand the tables back with gpt_gather_free().  The flush covers the
- * call's range and, when @start <= @last, [@start, @last] as well.
+ * Owned by one caller, and may collect several calls.  Initialise with
+ * gpt_gather_init(); if @flush, flush the IOTLB and walk caches over
+ * [@start, @last]; then hand the tables back with gpt_gather_free().
  */
 struct gpt_gather {
 	struct list_head tables;
@@ -149,6 +164,7 @@ struct gpt_fmt {
 	unsigned int max_pa_bits;
 	u64 dirty_bits;
 	unsigned int run_max_log2;
+	unsigned int leaf_levels;
 	unsigned int (*levels_for)(unsigned int va_bits);
 	bool (*prot_ok)(unsigned int prot);
 	int (*fill)(struct gpt *pt, void *src, struct gpt_gather *g, gfp_t gfp);
@@ -169,25 +185,15 @@ struct gpt_fmt {
  * @fmt: the format.
  * @cfg: the user's choices.
  * @nr_tables: table pages currently owned, top table included.
- * @max_level: highest level at which leaves are allowed (cfg and format).
- * @deferred_lock: protects @deferred.
- * @deferred: tables a map replaced with a huge leaf; they are handed to the
- *	next gather that takes them (unmap, update, gpt_gather_deferred()),
- *	to be freed after a flush that covers their span.
- * @deferred_start: first IOVA of the span of @deferred.
- * @deferred_last: last IOVA of that span; start > last when @deferred is
- *	empty.
+ * @pgsize: page sizes leaves may have: the format's, cfg's and
+ *	gpt_set_max_leaf_level()'s limits together.
  */
 struct gpt {
 	unsigned long top;
 	const struct gpt_fmt *fmt;
 	struct gpt_cfg cfg;
 	atomic_long_t nr_tables;
-	unsigned int max_level;
-	spinlock_t deferred_lock;	/* protects deferred and its span */
-	struct list_head deferred;
-	u64 deferred_start;
-	u64 deferred_last;
+	u64 pgsize;
 };
 
 extern const struct gpt_fmt gpt_fmt_vtd_ss;
@@ -200,9 +206,10 @@ int gpt_init(struct gpt *pt, const struct gpt_fmt *fmt,
 void gpt_destroy(struct gpt *pt);
 
 int gpt_map(struct gpt *pt, u64 iova, u64 pa, u64 size, unsigned int prot,
-	    gfp_t gfp);
+	    struct gpt_gather *g, gfp_t gfp);
 int gpt_map_pfns(struct gpt *pt, u64 iova, const unsigned long *pfns,
-		 unsigned long npages, unsigned int prot, gfp_t gfp);
+		 unsigned long npages, unsigned int prot, struct gpt_gather *g,
+		 gfp_t gfp);
 int gpt_update_pfns(struct gpt *pt, u64 iova, const unsigned long *pfns,
 		    unsigned long npages, unsigned int prot,
 		    struct gpt_gather *g, gfp_t gfp);
@@ -217,11 +224,11 @@ int gpt_split(struct gpt *pt, u64 iova, gfp_t gfp);
 void gpt_top(struct gpt *pt, u64 *top_pa, unsigned int *levels);
 u64 *gpt_leaf_entry(struct gpt *pt, u64 iova, unsigned int *level);
 void gpt_set_max_leaf_level(struct gpt *pt, unsigned int level);
-int gpt_shrink(struct gpt *pt, unsigned int va_bits);
+u64 gpt_pgsize_bitmap(struct gpt *pt);
+int gpt_shrink(struct gpt *pt, unsigned int va_bits, struct gpt_gather *g);
 
 void gpt_gather_init(struct gpt_gather *g);
 void gpt_gather_free(struct gpt_gather *g);
-bool gpt_gather_deferred(struct gpt *pt, struct gpt_gather *g);
 
 /**
  * gpt_nr_tables() - table pages the page table owns

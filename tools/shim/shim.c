@@ -14,18 +14,58 @@
 #include "shim.h"
 
 __thread long shim_fail_countdown;
+__thread bool shim_fail_all;
 long shim_pages_live;
+void (*shim_page_alloc_hook)(void *data);
+void (*shim_page_free_hook)(void *data);
+void (*shim_alloc_fail_hook)(void);
 
+/*
+ * Each page carries a second 4 KiB, for a model of what a walker that
+ * does not snoop CPU caches sees of it (tools/hwmodel).
+ */
 struct shim_page {
 	char data[PAGE_SIZE];
+	u64 shadow[PAGE_SIZE / sizeof(u64)];
 	struct page page;
 };
 
 static bool shim_should_fail(void)
 {
-	if (shim_fail_countdown <= 0)
-		return false;
-	return --shim_fail_countdown == 0;
+	bool fail = shim_fail_all;
+
+	if (!fail && shim_fail_countdown > 0)
+		fail = --shim_fail_countdown == 0;
+	if (fail && shim_alloc_fail_hook)
+		shim_alloc_fail_hook();
+	return fail;
+}
+
+#ifdef SHIM_PREEMPT
+unsigned int shim_preempt_every;
+static __thread u64 shim_preempt_rnd;
+
+void shim_preempt_point(void)
+{
+	unsigned int every = __atomic_load_n(&shim_preempt_every, __ATOMIC_RELAXED);
+
+	if (!every)
+		return;
+	if (!shim_preempt_rnd)
+		shim_preempt_rnd = (uintptr_t)&shim_preempt_rnd | 1;
+	shim_preempt_rnd ^= shim_preempt_rnd << 13;
+	shim_preempt_rnd ^= shim_preempt_rnd >> 7;
+	shim_preempt_rnd ^= shim_preempt_rnd << 17;
+	if (!(shim_preempt_rnd % every))
+		sched_yield();
+}
+#endif
+
+u64 *shim_page_shadow(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr & ~(PAGE_SIZE - 1);
+
+	return ((struct shim_page *)a)->shadow;
 }
 
 /*
@@ -64,6 +104,8 @@ struct page *alloc_page(gfp_t gfp)
 		return NULL;
 	memset(p->data, 0, PAGE_SIZE);
 	__atomic_fetch_add(&shim_pages_live, 1, __ATOMIC_RELAXED);
+	if (shim_page_alloc_hook)
+		shim_page_alloc_hook(p->data);
 	return &p->page;
 }
 
@@ -83,6 +125,8 @@ void __free_page(struct page *page)
 {
 	struct shim_page *p = container_of(page, struct shim_page, page);
 
+	if (shim_page_free_hook)
+		shim_page_free_hook(p->data);
 	__atomic_fetch_sub(&shim_pages_live, 1, __ATOMIC_RELAXED);
 	if (!SHIM_POOL) {
 		free(p);

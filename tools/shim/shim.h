@@ -39,6 +39,7 @@ typedef unsigned int gfp_t;
 #define min(a, b)		((a) < (b) ? (a) : (b))
 #define max(a, b)		((a) > (b) ? (a) : (b))
 #define min_t(t, a, b)		min((t)(a), (t)(b))
+#define min3(a, b, c)		min(min(a, b), c)
 #define max_t(t, a, b)		max((t)(a), (t)(b))
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
@@ -65,10 +66,24 @@ static inline int ilog2(u64 x) { return 63 - __builtin_clzll(x); }
 /* ---- memory ordering ------------------------------------------------- */
 /*
  * The kernel orders a reader's loads through the address dependency on
- * the entry it read; acquire is the C11 model of that.
+ * the entry it read; acquire is the C11 model of that.  WRITE_ONCE()
+ * orders nothing in the kernel, so here it is a relaxed store: a table
+ * published with it instead of a cmpxchg or smp_store_release() shows up
+ * as a race under ThreadSanitizer.
  */
+#ifdef SHIM_PREEMPT
+/*
+ * The hardware-model build: any access to shared memory may be where the
+ * thread is preempted, so that races show up even on one core.
+ */
+extern unsigned int shim_preempt_every;
+void shim_preempt_point(void);
+#define READ_ONCE(x)		({ shim_preempt_point(); __atomic_load_n(&(x), __ATOMIC_ACQUIRE); })
+#define WRITE_ONCE(x, v)	({ shim_preempt_point(); __atomic_store_n(&(x), (v), __ATOMIC_RELAXED); })
+#else
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_ACQUIRE)
-#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#endif
 #define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define xchg(p, v)		__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
 #define try_cmpxchg(p, oldp, new) \
@@ -164,7 +179,11 @@ void rcu_barrier(void);
 struct page {
 	struct list_head lru;
 	struct rcu_head rcu_head;
+	unsigned long private;
 };
+#define page_private(p)		((p)->private)
+#define set_page_private(p, v)	((p)->private = (v))
+#define list_first_entry(h, t, m)	list_entry((h)->next, t, m)
 struct page *alloc_page(gfp_t gfp);
 void __free_page(struct page *page);
 void free_page(unsigned long addr);
@@ -181,7 +200,15 @@ void kfree(const void *p);
 
 /* Failure injection: fail the Nth allocation from now (0 = never). */
 extern __thread long shim_fail_countdown;
+/* Fail every allocation of this thread while set. */
+extern __thread bool shim_fail_all;
 extern long shim_pages_live;
+/* Hooks for tools/hwmodel: a page was allocated, is being freed, failed. */
+extern void (*shim_page_alloc_hook)(void *data);
+extern void (*shim_page_free_hook)(void *data);
+extern void (*shim_alloc_fail_hook)(void);
+/* 4 KiB of scratch that belongs to the page holding @addr. */
+u64 *shim_page_shadow(const void *addr);
 
 /* ---- random ---------------------------------------------------------------- */
 struct rnd_state { u64 s; };
