@@ -21,6 +21,12 @@
 #include "../amd/amd_iommu_types.h"
 #include "../amd/amd_iommu.h"
 
+/* SME: page-table addresses must carry the C-bit, which lib-gpt omits. */
+static bool amd_iommu_gpt_needs_cbit(void)
+{
+	return !!sme_get_me_mask();
+}
+
 static struct gpt *amd_gpt(struct io_pgtable_ops *ops)
 {
 	return io_pgtable_ops_to_data(ops)->gpt;
@@ -75,15 +81,9 @@ void amd_gpt_flush(void *pgtable, u64 start, u64 last)
 }
 
 static bool amd_gpt_release(struct amd_io_pgtable *pgtable,
-			    struct gpt_gather *g, u64 iova, u64 size)
+			    struct gpt_gather *g, struct iommu_iotlb_gather *gather)
 {
-	return gpt_iommu_release(g, iova, size, amd_gpt_flush, pgtable);
-}
-
-/* Huge pages or runs replaced empty tables: see gpt_iommu_flush_replaced(). */
-static bool amd_gpt_flush_replaced(struct amd_io_pgtable *pgtable)
-{
-	return gpt_iommu_flush_replaced(pgtable->gpt, amd_gpt_flush, pgtable);
+	return gpt_iommu_release(g, gather, amd_gpt_flush, pgtable);
 }
 
 static int amd_gpt_map_pages(struct io_pgtable_ops *ops, unsigned long iova,
@@ -92,15 +92,19 @@ static int amd_gpt_map_pages(struct io_pgtable_ops *ops, unsigned long iova,
 {
 	struct amd_io_pgtable *pgtable = io_pgtable_ops_to_data(ops);
 	size_t size = pgsize * pgcount;
+	struct gpt_gather g;
 	int ret;
 
 	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
 		return -EINVAL;
-	ret = gpt_map(pgtable->gpt, iova, paddr, size, gpt_iommu_prot(prot, AMD_GPT_FC), gfp);
+	gpt_gather_init(&g);
+	ret = gpt_map(pgtable->gpt, iova, paddr, size, gpt_iommu_prot(prot, AMD_GPT_FC),
+		      &g, gfp);
+	amd_gpt_sync_top(pgtable);
+	/* Tables a huge page replaced, or what a failed map rolled back. */
+	amd_gpt_release(pgtable, &g, NULL);
 	if (ret)
 		return ret;
-	amd_gpt_sync_top(pgtable);
-	amd_gpt_flush_replaced(pgtable);
 	*mapped += size;
 	return 0;
 }
@@ -113,11 +117,14 @@ static size_t amd_gpt_unmap_pages(struct io_pgtable_ops *ops, unsigned long iova
 	size_t size = pgsize * pgcount;
 	struct gpt_gather g;
 
+	size_t unmapped;
+
 	gpt_gather_init(&g);
 	gpt_unmap(pgtable->gpt, iova, size, &g);
-	amd_gpt_release(pgtable, &g, iova, size);
-	/* Like the code it replaces: the range counts as unmapped. */
-	return size;
+	/* A huge page the range cut went whole, as in the code it replaces. */
+	unmapped = gpt_iommu_unmapped(&g, iova, size);
+	amd_gpt_release(pgtable, &g, gather);
+	return unmapped;
 }
 
 static phys_addr_t amd_gpt_iova_to_phys(struct io_pgtable_ops *ops,
@@ -154,12 +161,18 @@ static struct io_pgtable *amd_gpt_alloc(struct io_pgtable_cfg *cfg, void *cookie
 		.va_bits = IOMMU_IN_ADDR_BIT_SIZE,
 		.pa_bits = IOMMU_OUT_ADDR_BIT_SIZE,
 		.flags = GPT_CFG_DIRTY,
+		/* amd_iommu=nohugepages and v2_pgsizes_only included */
+		.pgsize_bitmap = amd_iommu_pgsize_bitmap,
 	};
 	unsigned int levels;
 	u64 top;
 
-	/* The driver's own code, for comparison (iommu_gpt_enabled). */
-	if (!READ_ONCE(iommu_gpt_enabled)) {
+	/*
+	 * The driver's own code, for comparison (iommu_gpt_enabled), and
+	 * under SME: lib-gpt's AMD-Vi format does not set the C-bit in
+	 * table and leaf addresses.
+	 */
+	if (!READ_ONCE(iommu_gpt_enabled) || amd_iommu_gpt_needs_cbit()) {
 		pgtable->gpt = NULL;
 		return io_pgtable_amd_iommu_v1_init_fns.alloc(cfg, cookie);
 	}
@@ -233,23 +246,16 @@ int amd_gpt_map_dir(struct iommu_domain *dom, unsigned long iova,
 		return -EINVAL;
 	if (!v1)
 		prot |= IOMMU_READ;
-	if (!(flags & IOMMU_DIR_UPDATE)) {
-		ret = gpt_map_pfns(pgtable->gpt, iova, pfns, npages,
-				   gpt_iommu_prot(prot, AMD_GPT_FC), gfp);
-		if (ret)
-			return ret;
-		if (v1)
-			amd_gpt_sync_top(pgtable);
-		return amd_gpt_flush_replaced(pgtable);
-	}
 	gpt_gather_init(&g);
-	ret = gpt_update_pfns(pgtable->gpt, iova, pfns, npages,
-			      gpt_iommu_prot(prot, AMD_GPT_FC), &g, gfp);
+	if (!(flags & IOMMU_DIR_UPDATE))
+		ret = gpt_map_pfns(pgtable->gpt, iova, pfns, npages,
+				   gpt_iommu_prot(prot, AMD_GPT_FC), &g, gfp);
+	else
+		ret = gpt_update_pfns(pgtable->gpt, iova, pfns, npages,
+				      gpt_iommu_prot(prot, AMD_GPT_FC), &g, gfp);
 	if (v1)
 		amd_gpt_sync_top(pgtable);
-	if (g.flush && !g.nr_tables)
-		iommu_iotlb_gather_add_range(gather, iova, size);
-	flushed = amd_gpt_release(pgtable, &g, iova, size);
+	flushed = amd_gpt_release(pgtable, &g, gather);
 	return ret ? ret : flushed;
 }
 

@@ -18,11 +18,9 @@
  * - The leaves are the largest that the alignment of IOVA and physical
  *   address allow, whatever @pgsize says.  The iommu core already asks for
  *   the largest page size that fits, so from iommu_map() the trees match.
- * - Unmapping part of a huge page splits it and removes only that part;
- *   the old code removed the whole huge page and reported its size.  Both
- *   satisfy the core, which needs at least the requested size back.
- * - Leaves carry XD (the device may not execute from them) and no preset
- *   D bit; the old code preset D and left XD clear.
+ * - Unmapping part of a huge page removes the whole page and reports its
+ *   size, as the old code does: an unmap never allocates.
+ * - Leaves carry no preset D bit; the old code preset D.
  * - cfg->ias is 48 with 4 levels, what the table translates; the old code
  *   said 52.  The driver takes the domain's aperture from elsewhere.
  */
@@ -58,6 +56,7 @@ static int amd_v2_gpt_map_pages(struct io_pgtable_ops *ops, unsigned long iova,
 				int prot, gfp_t gfp, size_t *mapped)
 {
 	struct amd_io_pgtable *pgtable = io_pgtable_ops_to_data(ops);
+	struct gpt_gather g;
 	size_t size;
 	int ret;
 
@@ -68,18 +67,17 @@ static int amd_v2_gpt_map_pages(struct io_pgtable_ops *ops, unsigned long iova,
 		return -EINVAL;
 	if (check_mul_overflow(pgsize, pgcount, &size))
 		return -ERANGE;
-	ret = gpt_map(pgtable->gpt, iova, paddr, size, amd_v2_gpt_prot(prot), gfp);
+	gpt_gather_init(&g);
+	ret = gpt_map(pgtable->gpt, iova, paddr, size, amd_v2_gpt_prot(prot), &g, gfp);
+	/*
+	 * A huge leaf replaced tables that partial unmaps had emptied, or a
+	 * failed map rolled back what the IOMMU may have walked: flush the
+	 * span now and free them.  The old code flushed in a map in the
+	 * first case too (it freed the replaced tables at once).
+	 */
+	gpt_iommu_release(&g, NULL, amd_gpt_flush, pgtable);
 	if (ret)
 		return ret;
-	/*
-	 * A huge leaf replaced tables that partial unmaps had emptied.  The
-	 * IOMMU may still cache an entry pointing to one of them and would
-	 * walk it instead of the new leaf: flush their span now and free
-	 * them.  This is the one case where the old code flushed in a map
-	 * that the iommu core lets happen (it freed the replaced tables at
-	 * once); its other one, mapping over a present entry, is -EEXIST.
-	 */
-	gpt_iommu_flush_replaced(pgtable->gpt, amd_gpt_flush, pgtable);
 	if (mapped)
 		*mapped += size;
 	return 0;
@@ -91,9 +89,8 @@ static size_t amd_v2_gpt_unmap_pages(struct io_pgtable_ops *ops,
 				     struct iommu_iotlb_gather *gather)
 {
 	struct amd_io_pgtable *pgtable = io_pgtable_ops_to_data(ops);
-	struct gpt_leaf leaf;
 	struct gpt_gather g;
-	size_t size;
+	size_t size, ret;
 	u64 unmapped;
 
 	if (!is_power_of_2(pgsize) || !(pgsize & pgtable->pgtbl.cfg.pgsize_bitmap) ||
@@ -102,22 +99,14 @@ static size_t amd_v2_gpt_unmap_pages(struct io_pgtable_ops *ops,
 
 	gpt_gather_init(&g);
 	unmapped = gpt_unmap(pgtable->gpt, iova, size, &g);
-	/* Tables are freed after this flush; the core's comes later. */
-	gpt_iommu_release(&g, iova, size, amd_gpt_flush, pgtable);
-
-	if (unmapped == size)
-		return size;
 	/*
-	 * Holes count as unmapped, but a range with nothing mapped reports 0,
-	 * like the old code.  A huge leaf that could not be split (no memory)
-	 * is still mapped at an end of the range: report only what lies
-	 * before it, so the caller does not believe it gone.
+	 * Holes count as unmapped, but a range with nothing mapped reports
+	 * 0, like the old code; a huge page the range cut went whole.
 	 */
-	if (!unmapped || !gpt_lookup(pgtable->gpt, iova, &leaf))
-		return 0;
-	if (!gpt_lookup(pgtable->gpt, iova + size - 1, &leaf))
-		return leaf.iova - iova;
-	return size;
+	ret = unmapped ? gpt_iommu_unmapped(&g, iova, size) : 0;
+	/* Tables are freed after this flush; the core's comes later. */
+	gpt_iommu_release(&g, gather, amd_gpt_flush, pgtable);
+	return ret;
 }
 
 static phys_addr_t amd_v2_gpt_iova_to_phys(struct io_pgtable_ops *ops,

@@ -41,44 +41,38 @@ static inline unsigned int gpt_iommu_prot(int prot, bool cache)
 typedef void (*gpt_iommu_flush_t)(void *cookie, u64 start, u64 last);
 
 /*
- * Tables left the tree in a call on [@iova, @iova + @size): flush now, over
- * that range widened to the span of tables earlier maps replaced if @g took
- * some, so they can be freed before the op returns (the core flushes only
- * afterwards, and the tables may sit in the walk caches).  Return whether
- * it flushed.
+ * Tables left the tree: flush [@g->start, @g->last] now, so they can be
+ * freed before the op returns (the core flushes only afterwards, and the
+ * tables may sit in the walk caches).  Without tables, a gather that asks
+ * for a flush hands its span to @gather, when there is one, for the
+ * caller's single sync, or else is flushed here (a map has no gather).
+ * Return whether it flushed.
  */
-static inline bool gpt_iommu_release(struct gpt_gather *g, u64 iova, u64 size,
+static inline bool gpt_iommu_release(struct gpt_gather *g,
+				     struct iommu_iotlb_gather *gather,
 				     gpt_iommu_flush_t flush, void *cookie)
 {
-	bool flushed = g->nr_tables;
-	u64 start = iova, last = iova + size - 1;
+	bool flushed = false;
 
-	if (flushed) {
-		if (g->start <= g->last) {
-			start = min(start, g->start);
-			last = max(last, g->last);
-		}
-		flush(cookie, start, last);
+	if (g->flush && (g->nr_tables || !gather)) {
+		flush(cookie, g->start, g->last);
+		flushed = true;
+	} else if (g->flush) {
+		iommu_iotlb_gather_add_range(gather, g->start, g->last - g->start + 1);
 	}
 	gpt_gather_free(g);
 	return flushed;
 }
 
 /*
- * A map put huge leaves where partial unmaps had left empty tables.  The
- * walk caches may still point at those tables, so flush their span and free
- * them now, as the drivers' own code does when a large page replaces a
- * table.  Return whether it flushed.
+ * What unmap_pages reports: the bytes from @iova to the end of the last
+ * leaf removed, at least @size (a huge page the range cut went whole).
  */
-static inline bool gpt_iommu_flush_replaced(struct gpt *pt,
-					    gpt_iommu_flush_t flush, void *cookie)
+static inline size_t gpt_iommu_unmapped(struct gpt_gather *g, u64 iova, u64 size)
 {
-	struct gpt_gather g;
-
-	gpt_gather_init(&g);
-	if (!gpt_gather_deferred(pt, &g))
-		return false;
-	return gpt_iommu_release(&g, g.start, g.last - g.start + 1, flush, cookie);
+	if (g->flush && g->last >= iova + size)
+		return g->last - iova + 1;
+	return size;
 }
 
 /*
@@ -93,9 +87,7 @@ static inline int gpt_iommu_dir_unmap(struct gpt *pt, u64 iova, u64 size,
 
 	gpt_gather_init(&g);
 	gpt_unmap(pt, iova, size, &g);
-	if (!g.nr_tables)
-		iommu_iotlb_gather_add_range(gather, iova, size);
-	return gpt_iommu_release(&g, iova, size, flush, cookie);
+	return gpt_iommu_release(&g, gather, flush, cookie);
 }
 
 static inline phys_addr_t gpt_iommu_iova_to_phys(struct gpt *gpt, u64 iova)

@@ -39,6 +39,7 @@ static struct gpt *intel_gpt_alloc(struct dmar_domain *domain)
 		.pa_bits = 52,
 		.flags = GPT_CFG_DIRTY | (domain->iommu_superpage ? 0 : GPT_CFG_NO_HUGE),
 		.max_leaf_level = domain->iommu_superpage,
+		.pgsize_bitmap = domain->domain.pgsize_bitmap,
 		.sync = intel_gpt_sync,
 		.cookie = domain,
 	};
@@ -111,10 +112,16 @@ void intel_gpt_domain_free(struct dmar_domain *domain)
 int intel_gpt_domain_shrink(struct dmar_domain *domain, int agaw)
 {
 	unsigned int levels;
+	struct gpt_gather g;
 	u64 top;
 	int ret;
 
-	ret = gpt_shrink(domain->gpt, agaw_to_width(agaw));
+	gpt_gather_init(&g);
+	ret = gpt_shrink(domain->gpt, agaw_to_width(agaw), &g);
+	/* The domain may be live on another IOMMU: flush before freeing. */
+	if (g.flush)
+		cache_tag_flush_all(domain);
+	gpt_gather_free(&g);
 	if (ret)
 		return ret;
 	gpt_top(domain->gpt, &top, &levels);
@@ -140,14 +147,9 @@ static void intel_gpt_flush(void *dmar, u64 start, u64 last)
 }
 
 static bool intel_gpt_release(struct dmar_domain *dmar, struct gpt_gather *g,
-			      unsigned long iova, size_t size)
+			      struct iommu_iotlb_gather *gather)
 {
-	return gpt_iommu_release(g, iova, size, intel_gpt_flush, dmar);
-}
-
-static bool intel_gpt_flush_replaced(struct dmar_domain *dmar)
-{
-	return gpt_iommu_flush_replaced(dmar->gpt, intel_gpt_flush, dmar);
+	return gpt_iommu_release(g, gather, intel_gpt_flush, dmar);
 }
 
 /**
@@ -170,6 +172,7 @@ int intel_gpt_map_pages(struct iommu_domain *domain, unsigned long iova,
 {
 	struct dmar_domain *dmar = gpt_dmar(domain);
 	size_t size = pgsize * pgcount;
+	struct gpt_gather g;
 	int ret;
 
 	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
@@ -177,10 +180,13 @@ int intel_gpt_map_pages(struct iommu_domain *domain, unsigned long iova,
 	ret = intel_gpt_note_max(dmar, iova + size - 1);
 	if (ret)
 		return ret;
-	ret = gpt_map(dmar->gpt, iova, paddr, size, gpt_iommu_prot(prot, dmar->set_pte_snp), gfp);
+	gpt_gather_init(&g);
+	ret = gpt_map(dmar->gpt, iova, paddr, size, gpt_iommu_prot(prot, dmar->set_pte_snp),
+		      &g, gfp);
+	/* Tables a huge page replaced, or what a failed map rolled back. */
+	intel_gpt_release(dmar, &g, NULL);
 	if (ret)
 		return ret;
-	intel_gpt_flush_replaced(dmar);
 	if (mapped)
 		*mapped += size;
 	return 0;
@@ -194,26 +200,31 @@ int intel_gpt_map_pages(struct iommu_domain *domain, unsigned long iova,
  * @pgcount: number of pages
  * @gather: the range is added here for the caller's IOTLB sync
  *
- * A huge page that the range cuts is split without a hole, so exactly the
- * range is unmapped.
+ * A huge page that the range cuts is removed whole, as the driver's own
+ * code does: an unmap never allocates.
  *
  * Context: any.
- * Return: bytes unmapped (the range).
+ * Return: bytes unmapped from @iova on: the range, or more when a huge
+ * page stuck out of its end.
  */
 size_t intel_gpt_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 			     size_t pgsize, size_t pgcount,
 			     struct iommu_iotlb_gather *gather)
 {
 	struct dmar_domain *dmar = gpt_dmar(domain);
-	size_t size = pgsize * pgcount;
+	size_t size = pgsize * pgcount, unmapped;
 	struct gpt_gather g;
 
 	gpt_gather_init(&g);
 	gpt_unmap(dmar->gpt, iova, size, &g);
-	intel_gpt_release(dmar, &g, iova, size);
-	if (!iommu_iotlb_gather_queued(gather))
-		iommu_iotlb_gather_add_page(domain, gather, iova, size);
-	return size;
+	unmapped = gpt_iommu_unmapped(&g, iova, size);
+	/*
+	 * Freeing tables flushed already: adding the range to the gather as
+	 * well would flush it twice.
+	 */
+	if (!intel_gpt_release(dmar, &g, NULL) && !iommu_iotlb_gather_queued(gather))
+		iommu_iotlb_gather_add_page(domain, gather, iova, unmapped);
+	return unmapped;
 }
 
 /**
@@ -290,17 +301,14 @@ int intel_gpt_map_dir(struct iommu_domain *domain, unsigned long iova,
 	ret = intel_gpt_note_max(dmar, iova + size - 1);
 	if (ret)
 		return ret;
-	if (!(flags & IOMMU_DIR_UPDATE)) {
-		ret = gpt_map_pfns(dmar->gpt, iova, pfns, npages,
-				   gpt_iommu_prot(prot, dmar->set_pte_snp), gfp);
-		return ret ? ret : intel_gpt_flush_replaced(dmar);
-	}
 	gpt_gather_init(&g);
-	ret = gpt_update_pfns(dmar->gpt, iova, pfns, npages,
-			      gpt_iommu_prot(prot, dmar->set_pte_snp), &g, gfp);
-	if (g.flush && !g.nr_tables)
-		iommu_iotlb_gather_add_range(gather, iova, size);
-	flushed = intel_gpt_release(dmar, &g, iova, size);
+	if (!(flags & IOMMU_DIR_UPDATE))
+		ret = gpt_map_pfns(dmar->gpt, iova, pfns, npages,
+				   gpt_iommu_prot(prot, dmar->set_pte_snp), &g, gfp);
+	else
+		ret = gpt_update_pfns(dmar->gpt, iova, pfns, npages,
+				      gpt_iommu_prot(prot, dmar->set_pte_snp), &g, gfp);
+	flushed = intel_gpt_release(dmar, &g, gather);
 	return ret ? ret : flushed;
 }
 

@@ -132,6 +132,17 @@ static int iommu_dir_op(struct iommu_dir *dir, unsigned long iova,
 	ret = ops->map_dir(dir->domain, iova, pfns, npages, prot, flags, gfp,
 			   &gather);
 	iommu_dir_sync(dir, &gather);
+	/*
+	 * New entries: a caching-mode vIOMMU (VT-d CM, AMD-Vi NpCache) or a
+	 * write-buffer flush needs to hear of them, as after iommu_map().
+	 */
+	if (ret >= 0 && !(flags & IOMMU_DIR_UNMAP) && ops->iotlb_sync_map) {
+		int err = ops->iotlb_sync_map(dir->domain, iova,
+					      npages << DIR_PAGE_SHIFT);
+
+		if (err)
+			return err;
+	}
 	if (ret <= 0)
 		return ret;
 	atomic_long_add(ret, &dir->nr_flushes);
@@ -170,12 +181,24 @@ static int iommu_dir_map_generic(struct iommu_dir *dir, unsigned long iova,
 	}
 	if (!ret)
 		return 0;
-	/* All or nothing: take back the runs this call mapped. */
+	/*
+	 * All or nothing: take back the runs this call mapped, each whole,
+	 * as it was mapped (a 4 KiB piece of a huge page would take the
+	 * whole page and then find the rest gone).
+	 */
 	iommu_iotlb_gather_init(&gather);
-	for (n = 0; n < i; n++)
-		if (iommu_dir_pfn_ok(pfns[n]))
-			iommu_unmap_fast(domain, iova + (n << DIR_PAGE_SHIFT),
-					 DIR_PAGE_SIZE, &gather);
+	for (n = 0; n < i; ) {
+		unsigned long len;
+
+		if (!iommu_dir_pfn_ok(pfns[n])) {
+			n++;
+			continue;
+		}
+		len = min(iommu_dir_run(pfns, n, npages), i - n);
+		iommu_unmap_fast(domain, iova + (n << DIR_PAGE_SHIFT),
+				 len << DIR_PAGE_SHIFT, &gather);
+		n += len;
+	}
 	iommu_dir_sync(dir, &gather);
 	return ret;
 }
