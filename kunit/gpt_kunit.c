@@ -1217,13 +1217,22 @@ static void gpt_test_remap_huge(struct kunit *test)
 				      GFP_KERNEL), 0);
 	KUNIT_EXPECT_FALSE(test, g.flush);
 	KUNIT_EXPECT_EQ(test, g.nr_tables, 0);
-	/* A failed one does: its rollback removed what the walker may have seen. */
+	/* Refused before it wrote anything: no flush either. */
 	KUNIT_EXPECT_EQ(test, gpt_map(&pt, iova + PG_2M - PG_4K, 0, 2 * PG_4K, GPT_READ,
 				      &g, GFP_KERNEL), -EEXIST);
+	KUNIT_EXPECT_FALSE(test, g.flush);
+	/* Failing after it mapped a page: its rollback asks for a flush. */
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, iova + 2 * PG_2M - PG_4K, 0, 3 * PG_4K,
+				      GPT_READ, &g, GFP_KERNEL), 0);
+	/* (an odd page for an even IOVA: no AMD-Vi run, page by page) */
+	KUNIT_EXPECT_EQ(test, gpt_map(&pt, iova + 2 * PG_2M - 2 * PG_4K, PG_4K, 2 * PG_4K,
+				      GPT_READ, &g, GFP_KERNEL), -EEXIST);
 	KUNIT_EXPECT_TRUE(test, g.flush);
-	KUNIT_EXPECT_LE(test, g.start, iova + PG_2M - PG_4K);
-	KUNIT_EXPECT_GE(test, g.last, iova + PG_2M + PG_4K - 1);
+	KUNIT_EXPECT_LE(test, g.start, iova + 2 * PG_2M - 2 * PG_4K);
+	KUNIT_EXPECT_GE(test, g.last, iova + 2 * PG_2M - 1);
 	gpt_gather_free(&g);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + 2 * PG_2M - PG_4K, 3 * PG_4K),
+			3 * PG_4K);
 	/* A map without a gather is refused. */
 	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, PG_4K, GPT_READ, NULL, GFP_KERNEL),
 			-EINVAL);

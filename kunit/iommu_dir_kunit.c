@@ -291,7 +291,49 @@ static void dir_test_huge_over_empty_table(struct kunit *test)
 	check_range(test, t, 512);
 }
 
+/*
+ * Unmap never allocates: a cut into a 2 MiB page takes the whole page,
+ * through the directory API and through iommu_unmap(), which is told so.
+ */
+static void dir_test_unmap_cuts_whole(struct kunit *test)
+{
+	struct dir_test *t = test->priv;
+	long flushes;
+
+	fill(t);
+	KUNIT_ASSERT_EQ(test, iommu_dir_map(&t->dir, TEST_IOVA, t->pfns, 512,
+					    IOMMU_READ | IOMMU_WRITE, GFP_KERNEL), 0);
+	flushes = atomic_long_read(&t->dir.nr_flushes);
+	iommu_dir_unmap(&t->dir, TEST_IOVA + 100 * PAGE_SIZE, 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->dir.nr_flushes) - flushes, 1);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(t->domain, TEST_IOVA), 0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(t->domain, TEST_IOVA + SZ_2M - 1), 0);
+
+	KUNIT_ASSERT_EQ(test, iommu_map(t->domain, TEST_IOVA, page_to_phys(t->huge), SZ_2M,
+					IOMMU_READ, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, iommu_unmap(t->domain, TEST_IOVA, SZ_4K), (size_t)SZ_2M);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(t->domain, TEST_IOVA + SZ_1M), 0);
+}
+
+/* Dirty reporting stays inside the range asked about. */
+static void dir_test_dirty_span(struct kunit *test)
+{
+	struct gpt_leaf leaf = { .iova = SZ_2M, .size = SZ_2M, .dirty = true };
+	u64 iova, len;
+
+	KUNIT_EXPECT_TRUE(test, gpt_iommu_dirty_span(&leaf, SZ_2M + SZ_4K,
+						     SZ_2M + 3 * SZ_4K - 1, &iova, &len));
+	KUNIT_EXPECT_EQ(test, iova, SZ_2M + SZ_4K);
+	KUNIT_EXPECT_EQ(test, len, 2 * SZ_4K);
+	KUNIT_EXPECT_TRUE(test, gpt_iommu_dirty_span(&leaf, 0, SZ_4M - 1, &iova, &len));
+	KUNIT_EXPECT_EQ(test, iova, SZ_2M);
+	KUNIT_EXPECT_EQ(test, len, SZ_2M);
+	KUNIT_EXPECT_FALSE(test, gpt_iommu_dirty_span(&leaf, SZ_4M, SZ_8M, &iova, &len));
+}
+
 static struct kunit_case dir_test_cases[] = {
+	KUNIT_CASE(dir_test_unmap_cuts_whole),
+	KUNIT_CASE(dir_test_dirty_span),
 	KUNIT_CASE(dir_test_map_update_unmap),
 	KUNIT_CASE(dir_test_unchanged_update_is_free),
 	KUNIT_CASE(dir_test_bad_input),

@@ -912,16 +912,17 @@ static int PT(grow)(struct gpt *pt, u64 last, gfp_t gfp)
  * For an array that is only the valid entries; whatever was mapped under
  * the invalid ones before the call stays.
  */
-static void PT(rollback)(struct pt_op *op, unsigned long top, u64 end)
+static u64 PT(rollback)(struct pt_op *op, unsigned long top, u64 end)
 {
 	const struct gpt_src *s = op->src;
 	unsigned int level = gpt_top_levels(top) - 1;
-	u64 n = (end - s->iova) >> GPT_PAGE_SHIFT, i = 0, j;
+	u64 n = (end - s->iova) >> GPT_PAGE_SHIFT, i = 0, j, bytes = 0;
 
 	if (!s->pfns) {
 		if (n)
-			PT(unmap_level)(op, gpt_top_table(top), level, s->iova, end - 1);
-		return;
+			bytes = PT(unmap_level)(op, gpt_top_table(top), level, s->iova,
+						end - 1);
+		return bytes;
 	}
 	while (i < n) {
 		if (!gpt_pfn_ok(s->pfns[i])) {
@@ -930,11 +931,12 @@ static void PT(rollback)(struct pt_op *op, unsigned long top, u64 end)
 		}
 		for (j = i; j < n && gpt_pfn_ok(s->pfns[j]); j++)
 			;
-		PT(unmap_level)(op, gpt_top_table(top), level,
-				s->iova + (i << GPT_PAGE_SHIFT),
-				s->iova + (j << GPT_PAGE_SHIFT) - 1);
+		bytes += PT(unmap_level)(op, gpt_top_table(top), level,
+					 s->iova + (i << GPT_PAGE_SHIFT),
+					 s->iova + (j << GPT_PAGE_SHIFT) - 1);
 		i = j;
 	}
+	return bytes;
 }
 
 static int PT(fill)(struct gpt *pt, void *srcp, struct gpt_gather *g, gfp_t gfp)
@@ -964,11 +966,16 @@ static int PT(fill)(struct gpt *pt, void *srcp, struct gpt_gather *g, gfp_t gfp)
 		 * both go to the caller's gather, whose flush over the
 		 * call's range comes before they are freed.
 		 */
+		unsigned long tables = g->nr_tables;
+		u64 bytes;
+
 		op.err = 0;
-		PT(rollback)(&op, top, op.err_iova);
+		bytes = PT(rollback)(&op, top, op.err_iova);
 		PT(prune_level)(&op, gpt_top_table(top), gpt_top_levels(top) - 1,
 				s->iova, s->last);
-		gpt_gather_range(g, s->iova, s->last);
+		/* A map refused before it published anything needs no flush. */
+		if (bytes || g->nr_tables != tables)
+			gpt_gather_range(g, s->iova, s->last);
 	}
 	return ret;
 }

@@ -22,7 +22,7 @@
 # Targets: kernel, qemu-modules, initramfs, qemu-guests, qemu-test, run,
 # qemu-break.
 
-QEMU_STAGES := qemu-vtd qemu-amd
+QEMU_STAGES := qemu-vtd qemu-vtd-cm qemu-amd
 
 QT        := $(TOP)/qemu-tests
 KOBJ      := $(B)/x86_64
@@ -73,6 +73,7 @@ qemu-guests: tree
 	@mkdir -p $(RESULTS)
 	@if $(MAKE) -s initramfs; then \
 		$(call qemu_guest,vtd); \
+		$(call qemu_guest,vtd-cm); \
 		$(call qemu_guest,amd); \
 	else \
 		for s in $(QEMU_STAGES); do \

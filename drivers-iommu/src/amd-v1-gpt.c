@@ -33,10 +33,12 @@ static struct gpt *amd_gpt(struct io_pgtable_ops *ops)
 }
 
 /*
- * lib-gpt added levels on top: publish the new root and mode, then have
- * the device table entries point at them before the new IOVAs are used.
- * Walkers still using the old root stay correct, since it is now the
- * subtree at index 0 of the new one.
+ * lib-gpt added levels on top: give the driver the new root and mode, have
+ * the device table entries point at them, and only then publish the mode
+ * in gpt_mode, which is what a map checks without the lock: a mapper that
+ * returned through that shortcut before the device table was updated would
+ * have its DMA above the old reach fault.  Walkers still using the old
+ * root stay correct, since it is now the subtree at index 0 of the new one.
  */
 static void amd_gpt_sync_top(struct amd_io_pgtable *pgtable)
 {
@@ -47,7 +49,7 @@ static void amd_gpt_sync_top(struct amd_io_pgtable *pgtable)
 	u64 top;
 
 	gpt_top(pgtable->gpt, &top, &levels);
-	if (levels == READ_ONCE(pgtable->mode))
+	if (levels == smp_load_acquire(&pgtable->gpt_mode))
 		return;
 	spin_lock_irqsave(&domain->lock, flags);
 	gpt_top(pgtable->gpt, &top, &levels);
@@ -58,6 +60,7 @@ static void amd_gpt_sync_top(struct amd_io_pgtable *pgtable)
 		write_seqcount_end(&pgtable->seqcount);
 		amd_iommu_update_and_flush_device_table(domain);
 	}
+	smp_store_release(&pgtable->gpt_mode, pgtable->mode);
 	spin_unlock_irqrestore(&domain->lock, flags);
 }
 
@@ -183,6 +186,7 @@ static struct io_pgtable *amd_gpt_alloc(struct io_pgtable_cfg *cfg, void *cookie
 	seqcount_init(&pgtable->seqcount);
 	pgtable->root = phys_to_virt(top);
 	pgtable->mode = levels;
+	pgtable->gpt_mode = levels;
 
 	cfg->pgsize_bitmap = amd_iommu_pgsize_bitmap;
 	cfg->ias = IOMMU_IN_ADDR_BIT_SIZE;

@@ -99,10 +99,37 @@ static inline phys_addr_t gpt_iommu_iova_to_phys(struct gpt *gpt, u64 iova)
 	return leaf.pa + (iova - leaf.iova);
 }
 
+struct gpt_iommu_dirty {
+	struct iommu_dirty_bitmap *bitmap;
+	u64 start;
+	u64 last;
+};
+
+/*
+ * The part of @leaf inside [@start, @last], as [*@iova, *@iova + *@len):
+ * a huge leaf may begin before the range asked about, and the bitmap
+ * iommufd passes covers only that range.  Return false if none.
+ */
+static inline bool gpt_iommu_dirty_span(const struct gpt_leaf *leaf, u64 start,
+					u64 last, u64 *iova, u64 *len)
+{
+	u64 first = max(leaf->iova, start);
+	u64 end = min(leaf->iova + leaf->size - 1, last);
+
+	if (first > end)
+		return false;
+	*iova = first;
+	*len = end - first + 1;
+	return true;
+}
+
 static inline int gpt_iommu_record_dirty(void *arg, const struct gpt_leaf *leaf)
 {
-	if (leaf->dirty)
-		iommu_dirty_bitmap_record(arg, leaf->iova, leaf->size);
+	struct gpt_iommu_dirty *d = arg;
+	u64 iova, len;
+
+	if (leaf->dirty && gpt_iommu_dirty_span(leaf, d->start, d->last, &iova, &len))
+		iommu_dirty_bitmap_record(d->bitmap, iova, len);
 	return 0;
 }
 
@@ -111,10 +138,11 @@ static inline int gpt_iommu_read_dirty(struct gpt *gpt, unsigned long iova,
 				       size_t size, unsigned long flags,
 				       struct iommu_dirty_bitmap *dirty)
 {
+	struct gpt_iommu_dirty d = { dirty, iova, iova + size - 1 };
+
 	if (flags & IOMMU_DIRTY_NO_CLEAR)
-		return gpt_walk(gpt, iova, size, gpt_iommu_record_dirty, dirty);
-	return gpt_read_and_clear_dirty(gpt, iova, size, gpt_iommu_record_dirty,
-					dirty);
+		return gpt_walk(gpt, iova, size, gpt_iommu_record_dirty, &d);
+	return gpt_read_and_clear_dirty(gpt, iova, size, gpt_iommu_record_dirty, &d);
 }
 
 struct gpt *intel_gpt_domain(struct iommu_domain *domain);

@@ -39,7 +39,6 @@ static struct gpt *intel_gpt_alloc(struct dmar_domain *domain)
 		.pa_bits = 52,
 		.flags = GPT_CFG_DIRTY | (domain->iommu_superpage ? 0 : GPT_CFG_NO_HUGE),
 		.max_leaf_level = domain->iommu_superpage,
-		.pgsize_bitmap = domain->domain.pgsize_bitmap,
 		.sync = intel_gpt_sync,
 		.cookie = domain,
 	};
