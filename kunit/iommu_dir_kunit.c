@@ -298,11 +298,13 @@ static void dir_test_huge_over_empty_table(struct kunit *test)
 static void dir_test_unmap_cuts_whole(struct kunit *test)
 {
 	struct dir_test *t = test->priv;
+	struct gpt *pt = dir_test_gpt(test, t);
 	long flushes;
 
 	fill(t);
 	KUNIT_ASSERT_EQ(test, iommu_dir_map(&t->dir, TEST_IOVA, t->pfns, 512,
 					    IOMMU_READ | IOMMU_WRITE, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, leaf_level(pt, 0), 1);
 	flushes = atomic_long_read(&t->dir.nr_flushes);
 	iommu_dir_unmap(&t->dir, TEST_IOVA + 100 * PAGE_SIZE, 1);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->dir.nr_flushes) - flushes, 1);

@@ -545,8 +545,7 @@ void gpt_set_max_leaf_level(struct gpt *pt, unsigned int level)
 {
 	u64 sizes = gpt_fmt_pgsizes(pt->fmt, level) | GPT_PAGE_SIZE;
 
-	if (pt->cfg.flags & GPT_CFG_NO_HUGE)
-		sizes = GPT_PAGE_SIZE;
+	/* @level overrides GPT_CFG_NO_HUGE, which only set the start. */
 	if (pt->cfg.pgsize_bitmap)
 		sizes &= pt->cfg.pgsize_bitmap | GPT_PAGE_SIZE;
 	WRITE_ONCE(pt->pgsize, sizes);

@@ -1266,7 +1266,12 @@ static enum edu_result test_bad_input(struct edu_dev *edu)
 		return edu_fail(edu, "unmap failed");
 	if (wrong)
 		return edu_fail(edu, "a call returned other than the documented errno");
-	if (left || f0 || changed || rd)
+	/*
+	 * Only the overlapping 2 MiB map may flush, once: it had mapped the
+	 * free first half, which the IOMMU may have cached, before it found
+	 * the page and rolled back.  Every other refusal comes first.
+	 */
+	if (left || f0 > 1 || changed || rd)
 		return edu_fail(edu, "a refused call changed the mapping");
 	return EDU_PASS;
 }
