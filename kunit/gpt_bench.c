@@ -101,7 +101,7 @@ static void bench_one(struct kunit *test, struct bench_pt *b,
 		t0 = ktime_get_ns();
 		for (k = 0; k < c->batch; k++)
 			KUNIT_ASSERT_EQ(test, gpt_test_map(&b->gpt, iova + k * stride, pa, size,
-						      GPT_READ | GPT_WRITE | GPT_CACHE,
+							   GPT_READ | GPT_WRITE | GPT_CACHE,
 						      GFP_KERNEL), 0);
 		gmap += ktime_get_ns() - t0;
 		if (!r) {

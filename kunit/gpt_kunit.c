@@ -9,7 +9,9 @@
  */
 #include <kunit/test.h>
 #include <linux/gpt.h>
+#include <linux/gpt-test.h>
 #include <linux/slab.h>
+#include "gpt-internal.h"
 #include "gpt_test.h"
 #ifdef __KERNEL__
 #include <linux/completion.h>
@@ -225,7 +227,7 @@ static void gpt_test_encode_decode(struct kunit *test)
 				unsigned int prot = f->prots[p];
 
 				KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, pas[k], size,
-							      prot, GFP_KERNEL), 0);
+								   prot, GFP_KERNEL), 0);
 				KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + size / 2, &leaf), 0);
 				KUNIT_EXPECT_EQ(test, leaf.iova, iova);
 				KUNIT_EXPECT_EQ(test, leaf.pa, pas[k]);
@@ -251,7 +253,7 @@ static void gpt_test_va_bits(struct kunit *test)
 	new_pt(test, &pt, 0);
 	for (b = GPT_PAGE_SHIFT; b < bits; b++)
 		KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, 1ULL << b, (u64)b << 12, PG_4K,
-					      GPT_READ, GFP_KERNEL), 0);
+						   GPT_READ, GFP_KERNEL), 0);
 	for (b = GPT_PAGE_SHIFT; b < bits; b++) {
 		KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, 1ULL << b, &leaf), 0);
 		KUNIT_EXPECT_EQ(test, leaf.pa, (u64)b << 12);
@@ -299,7 +301,7 @@ static void gpt_test_sizes(struct kunit *test)
 		struct walk_count w = { .ordered = true };
 
 		KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, pa, 2 * size,
-					      GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
+						   GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
 		KUNIT_EXPECT_EQ(test, gpt_walk(&pt, 0, 16 * size, count_leaf, &w), 0);
 		KUNIT_EXPECT_EQ(test, w.leaves, 2);
 		KUNIT_EXPECT_EQ(test, w.bytes, 2 * size);
@@ -333,7 +335,7 @@ static void gpt_test_sizes(struct kunit *test)
 			KUNIT_EXPECT_EQ(test, leaf.size, size);
 			/* Split first to keep the rest: then exactly the page goes. */
 			KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, pa, size,
-						      GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
+							   GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
 			KUNIT_ASSERT_EQ(test, gpt_split(&pt, hole, GFP_KERNEL), 0);
 			KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, hole, PG_4K), PG_4K);
 			KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, hole, &leaf), -ENOENT);
@@ -375,11 +377,11 @@ static void gpt_test_sizes(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, gpt_pgsize_bitmap(&pt), PG_4K | PG_1G);
 	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_1G + PG_2M, PG_2M, 64 * PG_4K, GPT_READ,
-				      GFP_KERNEL), 0);
+					   GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, PG_1G + PG_2M + 17 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
 	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, 2 * PG_1G, PG_1G, PG_1G, GPT_READ,
-				      GFP_KERNEL), 0);
+					   GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, 2 * PG_1G + 5 * PG_2M, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, PG_1G);
 	/* No format maps 512 GiB pages: Linux's drivers never allow them. */
@@ -387,7 +389,7 @@ static void gpt_test_sizes(struct kunit *test)
 	new_pt(test, &pt, 0);
 	KUNIT_EXPECT_EQ(test, gpt_pgsize_bitmap(&pt) >> 39, 0);
 	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, 1ULL << 39, 0, 1ULL << 39, GPT_READ,
-				      GFP_KERNEL), 0);
+					   GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, (1ULL << 39) + PG_1G, &leaf), 0);
 	KUNIT_EXPECT_LT(test, leaf.size, 1ULL << 39);
 	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, 1ULL << 39, 1ULL << 39), 1ULL << 39);
@@ -420,12 +422,12 @@ static void gpt_test_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, 0, PG_4K, GPT_READ | BIT(7), GFP_KERNEL),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, U64_MAX - PG_4K + 1, 0, 2 * PG_4K,
-				      GPT_READ, GFP_KERNEL), -ERANGE);
+					   GPT_READ, GFP_KERNEL), -ERANGE);
 	if (va_end)
 		KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, va_end - PG_4K, 0, 2 * PG_4K,
-					      GPT_READ, GFP_KERNEL), -ERANGE);
+						   GPT_READ, GFP_KERNEL), -ERANGE);
 	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, (1ULL << f->pa_bits) - PG_4K,
-				      2 * PG_4K, GPT_READ, GFP_KERNEL), -ERANGE);
+					   2 * PG_4K, GPT_READ, GFP_KERNEL), -ERANGE);
 	KUNIT_EXPECT_EQ(test, gpt_test_map_pfns(&pt, 0, pfns, 0, GPT_READ, GFP_KERNEL), -EINVAL);
 	KUNIT_EXPECT_EQ(test, gpt_test_map_pfns(&pt, 0x10, pfns, 2, GPT_READ, GFP_KERNEL), -EINVAL);
 	pfns[1] = GPT_PFN_VALID | (1UL << (f->pa_bits - GPT_PAGE_SHIFT));
@@ -438,7 +440,7 @@ static void gpt_test_bad_input(struct kunit *test)
 
 	/* Overlap: -EEXIST and the part that did not overlap is not mapped. */
 	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_2M + 8 * PG_4K, 0, PG_4K, GPT_READ,
-				      GFP_KERNEL), 0);
+					   GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, PG_2M, 0, PG_2M, GPT_READ, GFP_KERNEL), -EEXIST);
 	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, 0, 4 * PG_2M, GPT_READ, GFP_KERNEL), -EEXIST);
 	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, 0, PG_1G, count_leaf, &w), 0);
@@ -475,7 +477,7 @@ static void gpt_test_pfns(struct kunit *test)
 	pfns[1030] = GPT_PFN_VALID | GPT_PFN_ERROR | 5;
 
 	KUNIT_ASSERT_EQ(test, gpt_test_map_pfns(&pt, iova, pfns, n,
-					   GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
+						GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, f->top_leaf ? PG_2M : PG_4K);
 	KUNIT_EXPECT_EQ(test, leaf.pa, 0x40000ULL << 12);
@@ -549,7 +551,7 @@ static void gpt_test_dirty(struct kunit *test)
 	new_pt(test, &pt, GPT_CFG_DIRTY);
 	/* pa 2 MiB: aligned for 2 MiB leaves but never for a run of two. */
 	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_2M, 2 * PG_2M, GPT_READ | GPT_WRITE,
-				      GFP_KERNEL), 0);
+					   GFP_KERNEL), 0);
 	if (!f->fmt->has_dirty) {
 		KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, PG_2M,
 							       count_dirty, &n),
@@ -777,7 +779,7 @@ static void model_op(struct model *m, u64 op)
 					      GPT_READ | m->prot_w, &g, GFP_KERNEL);
 		else
 			ret = gpt_test_map_pfns(&m->pt, iova, m->pfns, n,
-					   GPT_READ | m->prot_w, GFP_KERNEL);
+						GPT_READ | m->prot_w, GFP_KERNEL);
 		gpt_test_fail_reset();
 		gpt_gather_free(&g);
 		if (inject && ret == -ENOMEM)
@@ -906,7 +908,7 @@ static void conc_writer(void *data)
 			u64 iova = c->base + (k * CONC_THREADS + a->id) * PG_4K;
 
 			if (gpt_test_map(&c->pt, iova, conc_pa(iova), PG_4K, GPT_READ,
-				    GFP_KERNEL))
+					 GFP_KERNEL))
 				atomic_inc(&c->errors);
 		}
 		for (k = 0; k < CONC_PAGES; k++) {
@@ -920,7 +922,7 @@ static void conc_writer(void *data)
 			u64 blk = c->base + (4 + a->id) * PG_1G;
 
 			if (gpt_test_map(&c->pt, blk + PG_4K, conc_pa(blk + PG_4K),
-				    PG_2M - PG_4K, GPT_READ, GFP_KERNEL) ||
+					 PG_2M - PG_4K, GPT_READ, GFP_KERNEL) ||
 			    gpt_test_unmap(&c->pt, blk, PG_1G) != PG_2M - PG_4K)
 				atomic_inc(&c->errors);
 		}
@@ -1069,7 +1071,7 @@ static void gpt_test_sync(struct kunit *test)
 	log.bytes = 0;
 	/* 512 pages in one leaf table: new tables plus one batch per table. */
 	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_1G + PG_4K, 0, 511 * PG_4K, GPT_READ,
-				      GFP_KERNEL), 0);
+					   GFP_KERNEL), 0);
 	KUNIT_EXPECT_LE(test, log.calls, 2 * 4 + 1);
 	KUNIT_EXPECT_GE(test, log.bytes, 511 * 8);
 	log.calls = 0;
@@ -1104,7 +1106,8 @@ static void gpt_test_shrink(struct kunit *test)
 		return;
 	}
 	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_2M, 0x5000, PG_4K, GPT_READ, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, 1ULL << 40, 0x6000, PG_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, 1ULL << 40, 0x6000, PG_4K, GPT_READ,
+					   GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, test_shrink(&pt, 39), -EBUSY);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, 1ULL << 40, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, 1ULL << 40, PG_4K), PG_4K);
@@ -1143,7 +1146,7 @@ static void gpt_test_runs(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, w.leaves, f->fmt->run_max_log2 ? 1 : 16);
 	/* Mapping over any part of it fails. */
 	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, iova + 15 * PG_4K, 0, PG_4K, GPT_READ,
-				      GFP_KERNEL), -EEXIST);
+					   GFP_KERNEL), -EEXIST);
 	/* Cutting one page out removes the whole run, and says so. */
 	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + 7 * PG_4K, PG_4K),
 			f->fmt->run_max_log2 ? 16 * PG_4K : PG_4K);
@@ -1171,7 +1174,7 @@ static void gpt_test_runs(struct kunit *test)
 
 	/* The largest run at 4 KiB, then a split of it to make room. */
 	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, pa, run, GPT_READ | GPT_WRITE,
-				      GFP_KERNEL), 0);
+					   GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + run - 1, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, run);
 	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, run), run);

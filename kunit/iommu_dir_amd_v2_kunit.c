@@ -39,6 +39,7 @@
 #include <linux/hmm.h>
 #include <linux/io-pgtable.h>
 #include <linux/iommu.h>
+#include <linux/gpt-test.h>
 #include <linux/iommu-dir.h>
 #include <linux/prandom.h>
 #include <linux/sizes.h>
@@ -46,6 +47,7 @@
 
 #include "../amd/amd_iommu_types.h"
 #include "../amd/amd_iommu.h"
+#include "gpt-iommu.h"
 
 #define V2_D		BIT_ULL(6)
 #define V2_PS		BIT_ULL(7)
@@ -841,7 +843,25 @@ static void v2_test_map_dir_gpt(struct kunit *test)
 	v2_check_tables(test, pt);
 }
 
+/*
+ * SME: lib-gpt never builds AMD-Vi tables whose addresses would lack the
+ * C-bit; the driver's own code takes over.
+ */
+static void v2_test_sme_fallback(struct kunit *test)
+{
+	bool was = iommu_gpt_enabled;
+
+	iommu_gpt_enabled = true;
+	KUNIT_EXPECT_TRUE(test, amd_gpt_wanted(0));
+	KUNIT_EXPECT_FALSE(test, amd_gpt_wanted(BIT_ULL(47)));
+	KUNIT_EXPECT_FALSE(test, amd_gpt_wanted(BIT_ULL(51)));
+	iommu_gpt_enabled = false;
+	KUNIT_EXPECT_FALSE(test, amd_gpt_wanted(0));
+	iommu_gpt_enabled = was;
+}
+
 static struct kunit_case v2_test_cases[] = {
+	KUNIT_CASE(v2_test_sme_fallback),
 	KUNIT_CASE(v2_test_alloc),
 	KUNIT_CASE(v2_test_sizes_old),
 	KUNIT_CASE(v2_test_sizes_gpt),

@@ -14,6 +14,7 @@
 #include <linux/gfp.h>
 #include <linux/hmm.h>
 #include <linux/iommu.h>
+#include <linux/gpt-test.h>
 #include <linux/iommu-dir.h>
 #include <linux/mm.h>
 #include <linux/module.h>

@@ -322,7 +322,11 @@ static u64 *PT(descend)(struct pt_op *op, u64 *table, unsigned int *levelp,
 		    (!(iova & (BIT_ULL(sh) - 1)) && last - iova == BIT_ULL(sh) - 1))
 			break;
 		e = READ_ONCE(table[i]);
-		if (!pt_present(e)) {
+		if (pt_present(e) && !pt_is_table(e, level))
+			break;
+		if (pt_present(e)) {
+			PT(rely)(op->pt, table, i);
+		} else {
 			if (!op->src)
 				return NULL;
 			if (!alloc)
@@ -335,10 +339,6 @@ static u64 *PT(descend)(struct pt_op *op, u64 *table, unsigned int *levelp,
 				op->err_iova = iova;
 				return NULL;
 			}
-		} else if (!pt_is_table(e, level)) {
-			break;
-		} else {
-			PT(rely)(op->pt, table, i);
 		}
 		table = PT(child)(e);
 		level--;

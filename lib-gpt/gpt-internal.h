@@ -8,6 +8,35 @@
 
 #include <linux/gpt.h>
 
+/**
+ * struct gpt_fmt - one compiled instance of the algorithms
+ *
+ * Built by lib-gpt for each format (gpt-core.h).  Users see it opaque;
+ * lib-gpt's own tests read the constants.
+ */
+struct gpt_fmt {
+	const char *name;
+	unsigned int min_levels;
+	unsigned int max_levels;
+	bool can_grow;
+	bool has_dirty;
+	unsigned int max_pa_bits;
+	u64 dirty_bits;
+	unsigned int run_max_log2;
+	unsigned int leaf_levels;
+	unsigned int (*levels_for)(unsigned int va_bits);
+	bool (*prot_ok)(unsigned int prot);
+	int (*fill)(struct gpt *pt, void *src, struct gpt_gather *g, gfp_t gfp);
+	u64 (*unmap)(struct gpt *pt, u64 iova, u64 last, struct gpt_gather *g);
+	int (*lookup)(struct gpt *pt, u64 iova, struct gpt_leaf *leaf);
+	int (*walk)(struct gpt *pt, u64 iova, u64 last, bool clear_dirty,
+		    int (*fn)(void *arg, const struct gpt_leaf *leaf), void *arg);
+	int (*split)(struct gpt *pt, u64 iova, unsigned int level, gfp_t gfp);
+	void (*free_all)(struct gpt *pt);
+	u64 *(*entry)(struct gpt *pt, u64 iova, unsigned int *level);
+	int (*shrink)(struct gpt *pt, unsigned int levels, struct gpt_gather *g);
+};
+
 /*
  * What a fill call writes: either a physically contiguous range (@pfns is
  * NULL) or an hmm_range_fault()-style array of pfns, one per 4 KiB page.

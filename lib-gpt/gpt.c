@@ -8,6 +8,7 @@
  * call never reaches the tree.
  */
 #include <linux/gpt.h>
+#include <linux/gpt-test.h>
 #include <linux/export.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
@@ -137,7 +138,7 @@ static u64 gpt_fmt_pgsizes(const struct gpt_fmt *fmt, unsigned int max_level)
 		if (!(fmt->leaf_levels & BIT(level)))
 			continue;
 		for (k = 0; k <= (level < max_level ? fmt->run_max_log2 : 0) &&
-			    k < GPT_LEVEL_BITS; k++)
+		     k < GPT_LEVEL_BITS; k++)
 			if (GPT_PAGE_SHIFT + level * GPT_LEVEL_BITS + k < 64)
 				sizes |= BIT_ULL(GPT_PAGE_SHIFT + level * GPT_LEVEL_BITS + k);
 	}

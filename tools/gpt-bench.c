@@ -7,6 +7,7 @@
  */
 #include <time.h>
 #include <linux/gpt.h>
+#include "gpt-internal.h"
 #include "shim.h"
 
 #define SZ_4K	0x1000ULL

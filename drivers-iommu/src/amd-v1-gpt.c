@@ -21,11 +21,21 @@
 #include "../amd/amd_iommu_types.h"
 #include "../amd/amd_iommu.h"
 
-/* SME: page-table addresses must carry the C-bit, which lib-gpt omits. */
-static bool amd_iommu_gpt_needs_cbit(void)
+/**
+ * amd_gpt_wanted() - whether a new AMD-Vi page table goes on lib-gpt
+ * @me_mask: the SME encryption mask, sme_get_me_mask()
+ *
+ * Under SME the IOMMU needs the C-bit in every table and leaf address,
+ * which lib-gpt's AMD-Vi formats do not set: the driver's own code
+ * serves then, as it does when iommu_gpt_enabled is off (for A/B tests).
+ *
+ * Return: true to use lib-gpt.
+ */
+VISIBLE_IF_KUNIT bool amd_gpt_wanted(u64 me_mask)
 {
-	return !!sme_get_me_mask();
+	return READ_ONCE(iommu_gpt_enabled) && !me_mask;
 }
+EXPORT_SYMBOL_IF_KUNIT(amd_gpt_wanted);
 
 static struct gpt *amd_gpt(struct io_pgtable_ops *ops)
 {
@@ -49,6 +59,7 @@ static void amd_gpt_sync_top(struct amd_io_pgtable *pgtable)
 	u64 top;
 
 	gpt_top(pgtable->gpt, &top, &levels);
+	/* Pairs with the release below: the DTEs use this mode already. */
 	if (levels == smp_load_acquire(&pgtable->gpt_mode))
 		return;
 	spin_lock_irqsave(&domain->lock, flags);
@@ -60,6 +71,7 @@ static void amd_gpt_sync_top(struct amd_io_pgtable *pgtable)
 		write_seqcount_end(&pgtable->seqcount);
 		amd_iommu_update_and_flush_device_table(domain);
 	}
+	/* Only now may a mapper skip the lock: see the acquire above. */
 	smp_store_release(&pgtable->gpt_mode, pgtable->mode);
 	spin_unlock_irqrestore(&domain->lock, flags);
 }
@@ -170,12 +182,8 @@ static struct io_pgtable *amd_gpt_alloc(struct io_pgtable_cfg *cfg, void *cookie
 	unsigned int levels;
 	u64 top;
 
-	/*
-	 * The driver's own code, for comparison (iommu_gpt_enabled), and
-	 * under SME: lib-gpt's AMD-Vi format does not set the C-bit in
-	 * table and leaf addresses.
-	 */
-	if (!READ_ONCE(iommu_gpt_enabled) || amd_iommu_gpt_needs_cbit()) {
+	/* The driver's own code, for A/B tests and under SME. */
+	if (!amd_gpt_wanted(sme_get_me_mask())) {
 		pgtable->gpt = NULL;
 		return io_pgtable_amd_iommu_v1_init_fns.alloc(cfg, cookie);
 	}

@@ -144,7 +144,7 @@ static struct io_pgtable *amd_v2_gpt_alloc(struct io_pgtable_cfg *cfg,
 	 * The driver's own code: for comparison (iommu_gpt_enabled), and under
 	 * SME, whose encryption bit lib-gpt does not put in table entries.
 	 */
-	if (!READ_ONCE(iommu_gpt_enabled) || sme_get_me_mask()) {
+	if (!amd_gpt_wanted(sme_get_me_mask())) {
 		pgtable->gpt = NULL;
 		return io_pgtable_amd_iommu_v2_init_fns.alloc(cfg, cookie);
 	}

@@ -147,6 +147,7 @@ static inline int gpt_iommu_read_dirty(struct gpt *gpt, unsigned long iova,
 
 struct gpt *intel_gpt_domain(struct iommu_domain *domain);
 struct gpt *amd_gpt_domain(struct iommu_domain *domain);
+bool amd_gpt_wanted(u64 me_mask);
 /* AMD-Vi's gpt_iommu_flush_t (v1 and v2): @pgtable is a struct amd_io_pgtable. */
 void amd_gpt_flush(void *pgtable, u64 start, u64 last);
 

@@ -149,34 +149,11 @@ struct gpt_gather {
 	u64 last;
 };
 
-/**
- * struct gpt_fmt - one compiled instance of the algorithms
- *
- * Built by lib-gpt for each format; users pass one of the gpt_fmt_*
- * objects below to gpt_init() and never call these members directly.
+/*
+ * struct gpt_fmt - one compiled instance of the algorithms, per format.
+ * Opaque: users pass one of the gpt_fmt_* objects below to gpt_init().
  */
-struct gpt_fmt {
-	const char *name;
-	unsigned int min_levels;
-	unsigned int max_levels;
-	bool can_grow;
-	bool has_dirty;
-	unsigned int max_pa_bits;
-	u64 dirty_bits;
-	unsigned int run_max_log2;
-	unsigned int leaf_levels;
-	unsigned int (*levels_for)(unsigned int va_bits);
-	bool (*prot_ok)(unsigned int prot);
-	int (*fill)(struct gpt *pt, void *src, struct gpt_gather *g, gfp_t gfp);
-	u64 (*unmap)(struct gpt *pt, u64 iova, u64 last, struct gpt_gather *g);
-	int (*lookup)(struct gpt *pt, u64 iova, struct gpt_leaf *leaf);
-	int (*walk)(struct gpt *pt, u64 iova, u64 last, bool clear_dirty,
-		    int (*fn)(void *arg, const struct gpt_leaf *leaf), void *arg);
-	int (*split)(struct gpt *pt, u64 iova, unsigned int level, gfp_t gfp);
-	void (*free_all)(struct gpt *pt);
-	u64 *(*entry)(struct gpt *pt, u64 iova, unsigned int *level);
-	int (*shrink)(struct gpt *pt, unsigned int levels, struct gpt_gather *g);
-};
+struct gpt_fmt;
 
 /**
  * struct gpt - a page table
@@ -222,7 +199,6 @@ int gpt_read_and_clear_dirty(struct gpt *pt, u64 iova, u64 size,
 			     void *arg);
 int gpt_split(struct gpt *pt, u64 iova, gfp_t gfp);
 void gpt_top(struct gpt *pt, u64 *top_pa, unsigned int *levels);
-u64 *gpt_leaf_entry(struct gpt *pt, u64 iova, unsigned int *level);
 void gpt_set_max_leaf_level(struct gpt *pt, unsigned int level);
 u64 gpt_pgsize_bitmap(struct gpt *pt);
 int gpt_shrink(struct gpt *pt, unsigned int va_bits, struct gpt_gather *g);

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lib-gpt interfaces for tests and debugging only: not part of the API a
+ * driver uses, and free to change.
+ */
+#ifndef _LINUX_GPT_TEST_H
+#define _LINUX_GPT_TEST_H
+
+#include <linux/gpt.h>
+
+u64 *gpt_leaf_entry(struct gpt *pt, u64 iova, unsigned int *level);
+
+#endif /* _LINUX_GPT_TEST_H */
