@@ -191,7 +191,40 @@ static void hw_map_fail_walked(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, stale, 0,
 			    "translations of failed maps still reachable by the device");
 	KUNIT_EXPECT_GE(test, nth, 3);
-	hw_unmap(&e->hw, iova, n * PG_4K);
+
+	/*
+	 * An update failing at each allocation (it splits the 2 MiB page a
+	 * new array cuts): every page translates to its old or its new
+	 * address afterwards, and nothing the walker holds was freed.
+	 */
+	KUNIT_ASSERT_EQ(test, hw_unmap(&e->hw, iova, n * PG_4K) >= PG_4K, true);
+	hw_walk_on_fail_iova = iova + 5 * PG_4K;
+	KUNIT_ASSERT_EQ(test, hw_map(&e->hw, iova + 5 * PG_4K, PG_1G, PG_2M,
+				     GPT_READ | GPT_WRITE), 0);
+	for (i = 0; i < 512; i++)
+		pfns[i] = GPT_PFN_VALID | GPT_PFN_WRITE | ((PG_1G >> 12) + i);
+	for (nth = 1; ; nth++) {
+		pfns[nth % 512] = GPT_PFN_VALID | (0x7000 + nth);
+		shim_alloc_fail_hook = hw_walk_on_fail;
+		shim_fail_countdown = nth;
+		ret = hw_update_pfns(&e->hw, iova + 5 * PG_4K, pfns, 512,
+				     GPT_READ | GPT_WRITE, NULL);
+		shim_fail_countdown = 0;
+		shim_alloc_fail_hook = NULL;
+		rcu_barrier();
+		for (i = 0; i < 512; i++) {
+			u64 pa = 0, want = (u64)(pfns[i] & ~GPT_PFN_FLAGS) << 12;
+			int r = hw_translate(&e->hw, iova + (5 + i) * PG_4K, false, true, &pa);
+
+			if (r || (pa != want && pa != PG_1G + i * PG_4K))
+				stale++;
+		}
+		if (!ret)
+			break;
+		KUNIT_ASSERT_EQ(test, ret, -ENOMEM);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, stale, 0, "pages neither old nor new after a failed update");
+	hw_unmap(&e->hw, iova + 5 * PG_4K, PG_2M);
 
 	/* A huge page over the empty tables a partial unmap left behind. */
 	iova = 9 * PG_1G + 3 * PG_2M;
