@@ -138,7 +138,8 @@ static size_t amd_gpt_unmap_pages(struct io_pgtable_ops *ops, unsigned long iova
 	gpt_unmap(pgtable->gpt, iova, size, &g);
 	/* A huge page the range cut went whole, as in the code it replaces. */
 	unmapped = gpt_iommu_unmapped(&g, iova, size);
-	amd_gpt_release(pgtable, &g, gather);
+	/* The driver passes no gather: it adds the range itself, then syncs. */
+	gpt_iommu_unmap_release(&g, iova, amd_gpt_flush, pgtable);
 	return unmapped;
 }
 

@@ -104,8 +104,8 @@ static size_t amd_v2_gpt_unmap_pages(struct io_pgtable_ops *ops,
 	 * 0, like the old code; a huge page the range cut went whole.
 	 */
 	ret = unmapped ? gpt_iommu_unmapped(&g, iova, size) : 0;
-	/* Tables are freed after this flush; the core's comes later. */
-	gpt_iommu_release(&g, gather, amd_gpt_flush, pgtable);
+	/* The driver adds the range to its own gather and syncs it later. */
+	gpt_iommu_unmap_release(&g, iova, amd_gpt_flush, pgtable);
 	return ret;
 }
 

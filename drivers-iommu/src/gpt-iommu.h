@@ -65,6 +65,23 @@ static inline bool gpt_iommu_release(struct gpt_gather *g,
 }
 
 /*
+ * unmap_pages: the caller flushes [@iova, @iova + the count returned)
+ * after the op returns.  Flush here only what cannot wait for that: tables
+ * about to be freed, and a huge page that began before @iova.  Then free
+ * the tables.  Return whether it flushed.
+ */
+static inline bool gpt_iommu_unmap_release(struct gpt_gather *g, u64 iova,
+					   gpt_iommu_flush_t flush, void *cookie)
+{
+	bool now = g->nr_tables || (g->flush && g->start < iova);
+
+	if (now)
+		flush(cookie, g->start, g->last);
+	gpt_gather_free(g);
+	return now;
+}
+
+/*
  * What unmap_pages reports: the bytes from @iova to the end of the last
  * leaf removed, at least @size (a huge page the range cut went whole).
  */

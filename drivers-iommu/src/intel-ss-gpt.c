@@ -219,9 +219,11 @@ size_t intel_gpt_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 	unmapped = gpt_iommu_unmapped(&g, iova, size);
 	/*
 	 * Freeing tables flushed already: adding the range to the gather as
-	 * well would flush it twice.
+	 * well would flush it twice.  Otherwise the core's sync flushes it,
+	 * leaves only (the invalidation hint).
 	 */
-	if (!intel_gpt_release(dmar, &g, NULL) && !iommu_iotlb_gather_queued(gather))
+	if (!gpt_iommu_unmap_release(&g, iova, intel_gpt_flush, dmar) &&
+	    !iommu_iotlb_gather_queued(gather))
 		iommu_iotlb_gather_add_page(domain, gather, iova, unmapped);
 	return unmapped;
 }
