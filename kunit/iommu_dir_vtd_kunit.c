@@ -157,8 +157,42 @@ static void vtd_test_one_flush_per_call(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(t->domain, TEST_IOVA + SZ_2M + SZ_4K), 0);
 }
 
+/*
+ * iommu_unmap() that frees a page table: the glue flushes before freeing
+ * it, and the core's sync must not flush the range again.
+ */
+static void vtd_test_unmap_one_flush(struct kunit *test)
+{
+	struct vtd_test *t = test->priv;
+	struct gpt *pt = gpt_iommu_domain_gpt(t->domain);
+	phys_addr_t pa = page_to_phys(t->block);
+	unsigned int leaf_only;
+	long tables;
+	int head;
+
+	/* A page in its own leaf table; unmapping it leaves the table. */
+	KUNIT_ASSERT_EQ(test, iommu_map(t->domain, TEST_IOVA + SZ_4K, pa, SZ_4K,
+					IOMMU_READ, GFP_KERNEL), 0);
+	tables = gpt_nr_tables(pt);
+	head = qi_head(t->iommu);
+	KUNIT_EXPECT_EQ(test, iommu_unmap(t->domain, TEST_IOVA + SZ_4K, SZ_4K),
+			(size_t)SZ_4K);
+	leaf_only = qi_since(t->iommu, head);
+	KUNIT_EXPECT_GT(test, leaf_only, 0);
+	KUNIT_EXPECT_EQ(test, gpt_nr_tables(pt), tables);
+
+	/* The whole 2 MiB: the table goes, with one flush all the same. */
+	KUNIT_ASSERT_EQ(test, iommu_map(t->domain, TEST_IOVA + SZ_4K, pa, SZ_4K,
+					IOMMU_READ, GFP_KERNEL), 0);
+	head = qi_head(t->iommu);
+	KUNIT_EXPECT_EQ(test, iommu_unmap(t->domain, TEST_IOVA, SZ_2M), (size_t)SZ_2M);
+	KUNIT_EXPECT_EQ(test, qi_since(t->iommu, head), leaf_only);
+	KUNIT_EXPECT_LT(test, gpt_nr_tables(pt), tables);
+}
+
 static struct kunit_case vtd_test_cases[] = {
 	KUNIT_CASE(vtd_test_one_flush_per_call),
+	KUNIT_CASE(vtd_test_unmap_one_flush),
 	{}
 };
 

@@ -200,7 +200,11 @@ int intel_gpt_map_pages(struct iommu_domain *domain, unsigned long iova,
  * @gather: the range is added here for the caller's IOTLB sync
  *
  * A huge page that the range cuts is removed whole, as the driver's own
- * code does: an unmap never allocates.
+ * code does: an unmap never allocates.  The removed span goes to @gather,
+ * and so do page tables that left the tree (on its freelist): the core's
+ * sync flushes once, paging-structure caches included, and only then are
+ * they freed, after an RCU grace period (intel_gpt_tlb_sync()).  With a
+ * queued gather (lazy flush mode), tables are flushed and freed here.
  *
  * Context: any.
  * Return: bytes unmapped from @iova on: the range, or more when a huge
@@ -217,15 +221,47 @@ size_t intel_gpt_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 	gpt_gather_init(&g);
 	gpt_unmap(dmar->gpt, iova, size, &g);
 	unmapped = gpt_iommu_unmapped(&g, iova, size);
+	if (iommu_iotlb_gather_queued(gather)) {
+		gpt_iommu_unmap_release(&g, iova, intel_gpt_flush, dmar);
+		return unmapped;
+	}
 	/*
-	 * Freeing tables flushed already: adding the range to the gather as
-	 * well would flush it twice.  Otherwise the core's sync flushes it,
-	 * leaves only (the invalidation hint).
+	 * Add the span first: adding may sync what the gather held before,
+	 * which must not free these tables ahead of their own flush.
 	 */
-	if (!gpt_iommu_unmap_release(&g, iova, intel_gpt_flush, dmar) &&
-	    !iommu_iotlb_gather_queued(gather))
+	if (g.flush)
+		iommu_iotlb_gather_add_page(domain, gather, g.start, g.last - g.start + 1);
+	else
 		iommu_iotlb_gather_add_page(domain, gather, iova, unmapped);
+	list_splice_tail_init(&g.tables, &gather->freelist);
 	return unmapped;
+}
+
+/**
+ * intel_gpt_tlb_sync() - iommu_domain_ops.iotlb_sync for lib-gpt domains
+ * @domain: the domain
+ * @gather: what unmaps gathered: a range, and lib-gpt tables on its
+ *	freelist
+ *
+ * One flush of the range, of the paging-structure caches too when tables
+ * left the tree; then the tables go back to lib-gpt, which frees them after
+ * an RCU grace period for its lockless readers.  An empty gather flushes
+ * nothing.
+ *
+ * Context: any.
+ */
+void intel_gpt_tlb_sync(struct iommu_domain *domain,
+			struct iommu_iotlb_gather *gather)
+{
+	bool tables = !list_empty(&gather->freelist);
+	struct gpt_gather g;
+
+	if (gather->start > gather->end && !tables)
+		return;
+	cache_tag_flush_range(gpt_dmar(domain), gather->start, gather->end, !tables);
+	gpt_gather_init(&g);
+	list_splice_init(&gather->freelist, &g.tables);
+	gpt_gather_free(&g);
 }
 
 /**
