@@ -281,7 +281,10 @@ EXPORT_SYMBOL_GPL(iommu_dir_update);
  * @npages: number of 4 KiB pages
  *
  * The IOTLB is flushed once before the call returns, and page-table memory
- * is freed only after that flush.  Holes in the range are fine.
+ * is freed only after that flush.  Holes in the range are fine.  Never
+ * allocates: an IOMMU huge page the range cuts is removed whole, so more
+ * than the range may become unmapped, never less; to keep the rest, update
+ * the range first (iommu_dir_update() splits without a hole).
  *
  * Context: any context the domain's unmap allows (no sleeping).
  * Return: bytes unmapped (the range), 0 for a bad range.
