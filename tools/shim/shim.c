@@ -206,8 +206,9 @@ void synchronize_rcu(void)
 	}
 }
 
+/* Callbacks run in the order they were queued, as the kernel's do. */
 static pthread_mutex_t rcu_cb_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct rcu_head *rcu_cb_list;
+static struct rcu_head *rcu_cb_list, **rcu_cb_tail = &rcu_cb_list;
 static unsigned long rcu_cb_count;
 
 static void rcu_run(struct rcu_head *list)
@@ -226,12 +227,14 @@ void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head))
 	struct rcu_head *batch = NULL;
 
 	head->func = func;
+	head->next = NULL;
 	pthread_mutex_lock(&rcu_cb_lock);
-	head->next = rcu_cb_list;
-	rcu_cb_list = head;
+	*rcu_cb_tail = head;
+	rcu_cb_tail = &head->next;
 	if (++rcu_cb_count >= 4096) {
 		batch = rcu_cb_list;
 		rcu_cb_list = NULL;
+		rcu_cb_tail = &rcu_cb_list;
 		rcu_cb_count = 0;
 	}
 	pthread_mutex_unlock(&rcu_cb_lock);
@@ -246,6 +249,7 @@ void rcu_barrier(void)
 	pthread_mutex_lock(&rcu_cb_lock);
 	batch = rcu_cb_list;
 	rcu_cb_list = NULL;
+	rcu_cb_tail = &rcu_cb_list;
 	rcu_cb_count = 0;
 	pthread_mutex_unlock(&rcu_cb_lock);
 	rcu_run(batch);
