@@ -301,6 +301,45 @@ static void hw_pair_run(struct hw_pair *p, unsigned long rounds,
 	pthread_join(p->thread, NULL);
 }
 
+/*
+ * One race: each round @setup, then @fn on two threads at once, then
+ * @check, which counts in p->lost what must never happen.
+ */
+struct hw_race {
+	void (*setup)(struct hw_pair *p, unsigned long r);
+	void (*fn)(struct hw_pair *p, int id);
+	void (*check)(struct hw_pair *p);
+	const char *lost;	/* what p->lost counts */
+	unsigned int fewer;	/* run 1/fewer of the rounds (0: all) */
+	bool runs;		/* needs a format with runs */
+	bool noncoherent;	/* the walker does not snoop */
+	bool may_leak;		/* a caller bug: a lost race may leave a table */
+};
+
+static void hw_race_run(struct kunit *test, const struct hw_race *race)
+{
+	const struct hw_test_fmt *f = test->priv;
+	unsigned long rounds = hw_ops(20000) / (race->fewer ? race->fewer : 1);
+	struct hw_pair p = { .fn = race->fn };
+	struct hw_env *e;
+
+	if (race->runs && !f->runs)
+		kunit_skip(test, "the format has no runs");
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	hw_env_init(test, e, !race->noncoherent);
+	if (race->noncoherent)
+		e->hw.sync_yield = 3;
+	p.hw = &e->hw;
+	hw_pair_run(&p, rounds, race->setup, race->check);
+	KUNIT_EXPECT_EQ_MSG(test, p.lost, 0, "%d %s in %lu rounds", p.lost, race->lost,
+			    rounds);
+	if (race->may_leak)
+		e->pages = -1;
+	hw_env_fini(test, e);
+	kfree(e);
+}
+
 #define RUN_PAGES	256
 #define RUN_IOVA	(5 * PG_1G)
 
@@ -327,23 +366,12 @@ static void run_unmap_check(struct hw_pair *p)
 /* Disjoint unmaps inside one AMD-Vi run: neither page may come back. */
 static void hw_run_unmap_race(struct kunit *test)
 {
-	const struct hw_test_fmt *f = test->priv;
-	struct hw_env *e = kzalloc(sizeof(*e), GFP_KERNEL);
-	struct hw_pair p = { .fn = run_unmap_fn };
-	unsigned long rounds = hw_ops(20000);
+	static const struct hw_race race = {
+		run_unmap_setup, run_unmap_fn, run_unmap_check,
+		"unmapped pages reachable", .runs = true,
+	};
 
-	KUNIT_ASSERT_NOT_NULL(test, e);
-	if (!f->runs) {
-		kfree(e);
-		kunit_skip(test, "the format has no runs");
-	}
-	hw_env_init(test, e, true);
-	p.hw = &e->hw;
-	hw_pair_run(&p, rounds, run_unmap_setup, run_unmap_check);
-	KUNIT_EXPECT_EQ_MSG(test, p.lost, 0, "%d unmapped pages reachable in %lu rounds",
-			    p.lost, rounds);
-	hw_env_fini(test, e);
-	kfree(e);
+	hw_race_run(test, &race);
 }
 
 #define NC_IOVA		(6 * PG_1G)
@@ -381,19 +409,12 @@ static void nc_check(struct hw_pair *p)
  */
 static void hw_noncoherent_map_race(struct kunit *test)
 {
-	struct hw_env *e = kzalloc(sizeof(*e), GFP_KERNEL);
-	struct hw_pair p = { .fn = nc_fn };
-	unsigned long rounds = hw_ops(20000);
+	static const struct hw_race race = {
+		nc_setup, nc_fn, nc_check, "maps invisible to the walker",
+		.noncoherent = true,
+	};
 
-	KUNIT_ASSERT_NOT_NULL(test, e);
-	hw_env_init(test, e, false);
-	e->hw.sync_yield = 3;
-	p.hw = &e->hw;
-	hw_pair_run(&p, rounds, nc_setup, nc_check);
-	KUNIT_EXPECT_EQ_MSG(test, p.lost, 0, "%d maps invisible to the walker in %lu rounds",
-			    p.lost, rounds);
-	hw_env_fini(test, e);
-	kfree(e);
+	hw_race_run(test, &race);
 }
 
 #define OV_IOVA		(7 * PG_1G)
@@ -435,23 +456,16 @@ static void ov_check(struct hw_pair *p)
 
 static void hw_overlap_map_race(struct kunit *test)
 {
-	struct hw_env *e = kzalloc(sizeof(*e), GFP_KERNEL);
-	struct hw_pair p = { .fn = ov_fn };
-	unsigned long rounds = hw_ops(20000);
+	/* Tables a lost race leaked are not this test's business. */
+	static const struct hw_race race = {
+		ov_setup, ov_fn, ov_check, "bytes of a mapped page overwritten",
+		.may_leak = true,
+	};
 
-	KUNIT_ASSERT_NOT_NULL(test, e);
 	KUNIT_ASSERT_EQ(test, posix_memalign((void **)&ov_buf, PG_2M, PG_2M), 0);
 	memset(ov_buf, 0, PG_4K);
-	hw_env_init(test, e, true);
-	p.hw = &e->hw;
-	hw_pair_run(&p, rounds, ov_setup, ov_check);
-	KUNIT_EXPECT_EQ_MSG(test, p.lost, 0, "%d bytes of a mapped page overwritten in %lu rounds",
-			    p.lost, rounds);
-	/* Tables a lost race leaked are not this test's business. */
-	e->pages = -1;
-	hw_env_fini(test, e);
+	hw_race_run(test, &race);
 	free(ov_buf);
-	kfree(e);
 }
 
 /* Another caller bug: a split racing with an unmap of the same leaf. */
@@ -484,19 +498,12 @@ static void su_check(struct hw_pair *p)
 /* The split fails with -ENOENT or splits; it never follows a cleared entry. */
 static void hw_split_unmap_race(struct kunit *test)
 {
-	struct hw_env *e = kzalloc(sizeof(*e), GFP_KERNEL);
-	struct hw_pair p = { .fn = su_fn };
-	unsigned long rounds = hw_ops(20000) / 4;
-
-	KUNIT_ASSERT_NOT_NULL(test, e);
-	hw_env_init(test, e, true);
-	p.hw = &e->hw;
-	hw_pair_run(&p, rounds, su_setup, su_check);
-	KUNIT_EXPECT_EQ_MSG(test, p.lost, 0, "%d bad outcomes in %lu rounds", p.lost, rounds);
 	/* A split that lost the race may leave its new table behind. */
-	e->pages = -1;
-	hw_env_fini(test, e);
-	kfree(e);
+	static const struct hw_race race = {
+		su_setup, su_fn, su_check, "bad outcomes", .fewer = 4, .may_leak = true,
+	};
+
+	hw_race_run(test, &race);
 }
 
 static int hw_count_dirty(void *arg, const struct gpt_leaf *leaf)
@@ -549,23 +556,11 @@ static void dirty_check(struct hw_pair *p)
 /* A write the walker makes while a run is split is never lost. */
 static void hw_dirty_run_split(struct kunit *test)
 {
-	const struct hw_test_fmt *f = test->priv;
-	struct hw_env *e = kzalloc(sizeof(*e), GFP_KERNEL);
-	struct hw_pair p = { .fn = dirty_fn };
-	unsigned long rounds = hw_ops(20000);
+	static const struct hw_race race = {
+		dirty_setup, dirty_fn, dirty_check, "device writes lost", .runs = true,
+	};
 
-	KUNIT_ASSERT_NOT_NULL(test, e);
-	if (!f->runs) {
-		kfree(e);
-		kunit_skip(test, "the format has no runs");
-	}
-	hw_env_init(test, e, true);
-	p.hw = &e->hw;
-	hw_pair_run(&p, rounds, dirty_setup, dirty_check);
-	KUNIT_EXPECT_EQ_MSG(test, p.lost, 0, "%d device writes lost in %lu splits",
-			    p.lost, rounds);
-	hw_env_fini(test, e);
-	kfree(e);
+	hw_race_run(test, &race);
 }
 
 /* An update with the same array keeps what the walker set, and no flush. */

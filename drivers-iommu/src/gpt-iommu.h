@@ -52,16 +52,14 @@ static inline bool gpt_iommu_release(struct gpt_gather *g,
 				     struct iommu_iotlb_gather *gather,
 				     gpt_iommu_flush_t flush, void *cookie)
 {
-	bool flushed = false;
+	bool now = g->flush && (g->nr_tables || !gather);
 
-	if (g->flush && (g->nr_tables || !gather)) {
+	if (now)
 		flush(cookie, g->start, g->last);
-		flushed = true;
-	} else if (g->flush) {
+	else if (g->flush)
 		iommu_iotlb_gather_add_range(gather, g->start, g->last - g->start + 1);
-	}
 	gpt_gather_free(g);
-	return flushed;
+	return now;
 }
 
 /*
