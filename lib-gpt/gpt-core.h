@@ -39,6 +39,15 @@ static inline u64 pt_mk_run(u64 pa, unsigned int level, unsigned int log2n,
 }
 #endif
 
+/*
+ * A bit the walker ignores in a table entry, set once the entry was
+ * written back for a walker that does not snoop (0: none, always write
+ * back).
+ */
+#ifndef PT_SW_SYNCED
+#define PT_SW_SYNCED		0
+#endif
+
 /* Bits the walker sets in a leaf (accessed, dirty): not part of what it maps. */
 #ifndef PT_WALKER_BITS
 #define PT_WALKER_BITS		PT_DIRTY_BITS
@@ -78,15 +87,28 @@ static inline void PT(sync)(const struct gpt *pt, u64 *table, int lo, int hi)
 }
 
 /*
- * About to rely on @table[@i], a table entry this call found rather than
- * wrote: a walker that does not snoop sees it only after it was written
- * back, and the caller that wrote it may not have done so yet.  Writing it
- * back again is cheap next to a map or unmap that returned while the
- * walker still saw the old entry.
+ * @table[@i] now holds @e, a table entry this call installed and wrote
+ * back: mark it so, for the callers that find it later.  A cmpxchg, so
+ * an entry replaced meanwhile is left alone; the walker ignores the bit,
+ * so the marked entry need not be written back again.
  */
-static inline void PT(rely)(const struct gpt *pt, u64 *table, int i)
+static inline void PT(synced)(const struct gpt *pt, u64 *table, int i, u64 e)
 {
-	if (pt->cfg.sync)
+	if (PT_SW_SYNCED && pt->cfg.sync)
+		try_cmpxchg64(&table[i], &e, e | PT_SW_SYNCED);
+}
+
+/*
+ * About to rely on @table[@i] == @e, a table entry this call found rather
+ * than wrote: a walker that does not snoop sees it only after it was
+ * written back, and the caller that wrote it may not have done so yet.
+ * An entry its writer marked written back (PT(synced)) costs nothing;
+ * for any other, writing it back again is cheap next to a map or unmap
+ * that returned while the walker still saw the old entry.
+ */
+static inline void PT(rely)(const struct gpt *pt, u64 *table, int i, u64 e)
+{
+	if (pt->cfg.sync && !(e & PT_SW_SYNCED))
 		pt->cfg.sync(pt->cfg.cookie, &table[i], sizeof(u64));
 }
 
@@ -198,7 +220,7 @@ static int PT(split_entry)(struct gpt *pt, u64 *table, int i, u64 e,
 	unsigned int prot = pt_leaf_prot(e);
 	u64 dirty = e & PT_DIRTY_BITS;
 	u64 step = 1ULL << gpt_shift(level - 1);
-	u64 *t;
+	u64 *t, new;
 	int j;
 
 	if (PT_RUN_MAX_LOG2 && pt_leaf_run_log2(e, level)) {
@@ -211,11 +233,13 @@ static int PT(split_entry)(struct gpt *pt, u64 *table, int i, u64 e,
 	for (j = 0; j < GPT_ENTRIES; j++)
 		WRITE_ONCE(t[j], pt_mk_leaf(pa + j * step, level - 1, prot, pt) | dirty);
 	PT(sync)(pt, t, 0, GPT_ENTRIES - 1);
-	if (!try_cmpxchg64(&table[i], &e, pt_mk_table(virt_to_phys(t), level, pt))) {
+	new = pt_mk_table(virt_to_phys(t), level, pt);
+	if (!try_cmpxchg64(&table[i], &e, new)) {
 		gpt_table_free(pt, t);
 		return -EAGAIN;
 	}
 	PT(sync)(pt, table, i, i);
+	PT(synced)(pt, table, i, new);
 	return 0;
 }
 
@@ -239,10 +263,11 @@ static u64 PT(install_table)(struct pt_op *op, u64 *table, int i,
 	new = pt_mk_table(virt_to_phys(t), level, op->pt);
 	if (!try_cmpxchg64(&table[i], &old, new)) {
 		gpt_table_free(op->pt, t);
-		PT(rely)(op->pt, table, i);
+		PT(rely)(op->pt, table, i, old);
 		return old;
 	}
 	PT(sync)(op->pt, table, i, i);
+	PT(synced)(op->pt, table, i, new);
 	return new;
 }
 
@@ -325,7 +350,7 @@ static u64 *PT(descend)(struct pt_op *op, u64 *table, unsigned int *levelp,
 		if (pt_present(e) && !pt_is_table(e, level))
 			break;
 		if (pt_present(e)) {
-			PT(rely)(op->pt, table, i);
+			PT(rely)(op->pt, table, i, e);
 		} else {
 			if (!op->src)
 				return NULL;
@@ -407,7 +432,7 @@ static u64 PT(unmap_entry)(struct pt_op *op, u64 *table, int i,
 	if (!pt_present(e))
 		return 0;
 	if (!whole && pt_is_table(e, level)) {
-		PT(rely)(op->pt, table, i);
+		PT(rely)(op->pt, table, i, e);
 		return PT(unmap_level)(op, PT(child)(e), level - 1, iova, last);
 	}
 	*wrote = true;
@@ -618,7 +643,7 @@ static void PT(fill_entry)(struct pt_op *op, u64 *table, int i,
 		}
 		e = READ_ONCE(table[i]);
 	}
-	PT(rely)(op->pt, table, i);
+	PT(rely)(op->pt, table, i, e);
 	PT(fill_level)(op, PT(child)(e), level - 1, iova, last);
 	return;
 
@@ -1140,7 +1165,7 @@ static int PT(split)(struct gpt *pt, u64 iova, unsigned int level, gfp_t gfp)
 				return ret;
 			continue;
 		}
-		PT(rely)(pt, table, i);
+		PT(rely)(pt, table, i, e);
 		table = PT(child)(e);
 		l--;
 	}

@@ -42,6 +42,8 @@
 #define PT_CAN_GROW		0
 #define PT_HAS_DIRTY		0
 #define PT_DIRTY_BITS		0
+/* Ignored in a table descriptor (bits 58:52): "written back" (gpt-core.h). */
+#define PT_SW_SYNCED		BIT_ULL(55)
 #define PT_MAX_PA_BITS		48
 #define PT_LEAF_LEVELS		(BIT(0) | BIT(1) | BIT(2))
 

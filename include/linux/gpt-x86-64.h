@@ -30,6 +30,8 @@
 #define PT_HAS_DIRTY		1
 #define PT_DIRTY_BITS		X86_PT_D
 #define PT_WALKER_BITS		(X86_PT_A | X86_PT_D)
+/* Ignored by the walker in a non-leaf entry: "written back" (gpt-core.h). */
+#define PT_SW_SYNCED		BIT_ULL(52)
 #define PT_MAX_PA_BITS		52
 #define PT_LEAF_LEVELS		(BIT(0) | BIT(1) | BIT(2))
 
