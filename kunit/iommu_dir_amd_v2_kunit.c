@@ -35,12 +35,15 @@
  * Separate cases pin down each behaviour.
  */
 #include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/gpt.h>
 #include <linux/hmm.h>
 #include <linux/io-pgtable.h>
 #include <linux/iommu.h>
 #include <linux/gpt-test.h>
 #include <linux/iommu-dir.h>
+#include <linux/kthread.h>
 #include <linux/prandom.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -860,6 +863,119 @@ static void v2_test_sme_fallback(struct kunit *test)
 	iommu_gpt_enabled = was;
 }
 
+/*
+ * AMD-Vi v1 growth: the mapper that grows the tree raises pgtable->mode,
+ * then points the device table entries at the new root.  A second map above
+ * the old reach must not return in between: the DTEs still have the old
+ * mode and its DMA would fault.  Here the first mapper is held right there
+ * (domain lock taken, mode raised, DTEs not yet updated) by a thread on
+ * one CPU while a map runs on another; the map must wait for the lock.
+ */
+struct v1_grow {
+	struct protection_domain *dom;
+	struct io_pgtable_ops *ops;
+	struct completion go, held, mapped;
+	bool started, returned_early;
+	int ret;
+};
+
+static int v1_grow_holder(void *arg)
+{
+	struct v1_grow *t = arg;
+	unsigned long flags;
+	int ms;
+
+	spin_lock_irqsave(&t->dom->lock, flags);
+	t->dom->iop.mode = t->dom->iop.mode + 1;
+	complete(&t->go);
+	for (ms = 0; ms < 2000 && !READ_ONCE(t->started); ms++)
+		mdelay(1);
+	/* Ample time, under TCG too, for a map that does not wait to return. */
+	mdelay(100);
+	t->returned_early = completion_done(&t->mapped);
+	spin_unlock_irqrestore(&t->dom->lock, flags);
+	complete(&t->held);
+	return 0;
+}
+
+static int v1_grow_mapper(void *arg)
+{
+	struct v1_grow *t = arg;
+	size_t mapped = 0;
+
+	wait_for_completion(&t->go);
+	WRITE_ONCE(t->started, true);
+	t->ret = t->ops->map_pages(t->ops, BIT_ULL(40) + SZ_4K, PA_BASE, SZ_4K, 1,
+				   IOMMU_READ, GFP_KERNEL, &mapped);
+	complete(&t->mapped);
+	return 0;
+}
+
+static void v1_test_growth_waits_for_dte(struct kunit *test)
+{
+	struct task_struct *holder, *mapper;
+	struct amd_io_pgtable *pgtable;
+	struct protection_domain *dom;
+	struct io_pgtable_ops *ops;
+	struct gpt_gather g;
+	struct v1_grow *t;
+	unsigned int levels;
+	int published;
+	u64 top;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	dom = kzalloc(sizeof(*dom), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dom);
+	spin_lock_init(&dom->lock);
+	INIT_LIST_HEAD(&dom->dev_list);
+	INIT_LIST_HEAD(&dom->dev_data_list);
+	xa_init(&dom->iommu_array);
+	dom->pd_mode = PD_MODE_V1;
+	dom->iop.pgtbl.cfg.amd.nid = NUMA_NO_NODE;
+	ops = alloc_io_pgtable_ops(AMD_IOMMU_V1, &dom->iop.pgtbl.cfg, dom);
+	if (!ops || !dom->iop.gpt) {
+		if (ops)
+			free_io_pgtable_ops(ops);
+		kfree(dom);
+		kunit_skip(test, "v1 domains do not use lib-gpt here");
+	}
+	pgtable = &dom->iop;
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+
+	/* The first mapper's lib-gpt call: the tree now reaches 2^48. */
+	gpt_gather_init(&g);
+	KUNIT_ASSERT_EQ(test, gpt_map(pgtable->gpt, BIT_ULL(40), PA_BASE, SZ_4K,
+				      GPT_READ, &g, GFP_KERNEL), 0);
+	gpt_gather_free(&g);
+	gpt_top(pgtable->gpt, &top, &levels);
+	KUNIT_ASSERT_EQ(test, levels, pgtable->mode + 1);
+
+	t->dom = dom;
+	t->ops = ops;
+	init_completion(&t->go);
+	init_completion(&t->held);
+	init_completion(&t->mapped);
+	holder = kthread_create(v1_grow_holder, t, "v1-grow-holder");
+	mapper = kthread_create(v1_grow_mapper, t, "v1-grow-mapper");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(holder) || IS_ERR(mapper));
+	kthread_bind(holder, cpumask_first(cpu_online_mask));
+	kthread_bind(mapper, cpumask_next(cpumask_first(cpu_online_mask), cpu_online_mask));
+	wake_up_process(mapper);
+	wake_up_process(holder);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&t->held, 30 * HZ));
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&t->mapped, 30 * HZ));
+
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(t->started));
+	KUNIT_EXPECT_FALSE(test, t->returned_early);
+	KUNIT_EXPECT_EQ(test, t->ret, 0);
+	published = READ_ONCE(pgtable->gpt_mode);
+	KUNIT_EXPECT_EQ(test, published, (int)levels);
+	free_io_pgtable_ops(ops);
+	kfree(dom);
+}
+
 static struct kunit_case v2_test_cases[] = {
 	KUNIT_CASE(v2_test_sme_fallback),
 	KUNIT_CASE(v2_test_alloc),
@@ -875,6 +991,7 @@ static struct kunit_case v2_test_cases[] = {
 	KUNIT_CASE(v2_test_ab),
 	KUNIT_CASE(v2_test_no_leak_gpt),
 	KUNIT_CASE(v2_test_map_dir_gpt),
+	KUNIT_CASE(v1_test_growth_waits_for_dte),
 	{}
 };
 
