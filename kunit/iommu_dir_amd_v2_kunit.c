@@ -101,8 +101,27 @@ static void v2_pt_release(void *arg)
 /*
  * A protection_domain with what the map/unmap/flush paths touch set up as
  * protection_domain_alloc() would, and no device: flushes find nothing to
- * send.  @gpt picks lib-gpt (through the io-pgtable table, which also
- * proves the wiring) or the driver's own v2 code (called directly).
+ * send.
+ */
+static struct protection_domain *pdom_new(struct kunit *test,
+					  enum protection_domain_mode mode)
+{
+	struct protection_domain *dom = kzalloc(sizeof(*dom), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, dom);
+	spin_lock_init(&dom->lock);
+	INIT_LIST_HEAD(&dom->dev_list);
+	INIT_LIST_HEAD(&dom->dev_data_list);
+	xa_init(&dom->iommu_array);
+	dom->pd_mode = mode;
+	dom->iop.pgtbl.cfg.amd.nid = NUMA_NO_NODE;
+	return dom;
+}
+
+/*
+ * A v2 table in a pdom_new() domain.  @gpt picks lib-gpt (through the
+ * io-pgtable table, which also proves the wiring) or the driver's own v2
+ * code (called directly).
  */
 static struct v2_pt *v2_pt_new(struct kunit *test, bool gpt)
 {
@@ -111,14 +130,7 @@ static struct v2_pt *v2_pt_new(struct kunit *test, bool gpt)
 	struct io_pgtable *iop;
 
 	KUNIT_ASSERT_NOT_NULL(test, pt);
-	dom = kzalloc(sizeof(*dom), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, dom);
-	spin_lock_init(&dom->lock);
-	INIT_LIST_HEAD(&dom->dev_list);
-	INIT_LIST_HEAD(&dom->dev_data_list);
-	xa_init(&dom->iommu_array);
-	dom->pd_mode = PD_MODE_V2;
-	dom->iop.pgtbl.cfg.amd.nid = NUMA_NO_NODE;
+	dom = pdom_new(test, PD_MODE_V2);
 	pt->dom = dom;
 	pt->gpt = gpt;
 	pt->levels = amd_iommu_gpt_level;
@@ -925,14 +937,7 @@ static void v1_test_growth_waits_for_dte(struct kunit *test)
 
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "needs two CPUs");
-	dom = kzalloc(sizeof(*dom), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, dom);
-	spin_lock_init(&dom->lock);
-	INIT_LIST_HEAD(&dom->dev_list);
-	INIT_LIST_HEAD(&dom->dev_data_list);
-	xa_init(&dom->iommu_array);
-	dom->pd_mode = PD_MODE_V1;
-	dom->iop.pgtbl.cfg.amd.nid = NUMA_NO_NODE;
+	dom = pdom_new(test, PD_MODE_V1);
 	ops = alloc_io_pgtable_ops(AMD_IOMMU_V1, &dom->iop.pgtbl.cfg, dom);
 	if (!ops || !dom->iop.gpt) {
 		if (ops)
