@@ -43,7 +43,7 @@ done
 if [ -d "$top/drivers-iommu/src" ]; then
 	mkdir -p "$ksrc/drivers/iommu/gpt"
 	find "$ksrc/drivers/iommu/gpt" -maxdepth 1 -type l ! -exec test -e {} \; -delete
-	for f in "$top"/drivers-iommu/src/* "$top"/kunit/iommu_dir_*.c; do
+	for f in "$top"/drivers-iommu/src/* "$top"/kunit/iommu_*_kunit.c; do
 		ln -sfn "$f" "$ksrc/drivers/iommu/gpt/$(basename "$f")"
 	done
 fi
