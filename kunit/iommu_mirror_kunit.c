@@ -9,6 +9,7 @@
  * second process build one with mm_alloc() and switch the thread into it
  * only to create mappings.
  */
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
@@ -38,6 +39,8 @@ struct mirror_test {
 	struct iommu_mirror *mirror[NR_DOMAINS];
 	long base_tables[NR_DOMAINS];
 	bool attached;
+	/* the redirected iommu_mirror_after_hmm() ran its invalidation */
+	bool invalidated;
 };
 
 /*
@@ -493,6 +496,70 @@ static void mirror_test_access_holds_invalidation(struct kunit *test)
 	unbind(test, 0, addr, 16);
 }
 
+/* Replace the mapping under the fault, once, between HMM and the lock. */
+static void remap_after_hmm(struct iommu_mirror *m, struct hmm_range *range)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct mirror_test *t = test->priv;
+	unsigned long len = range->end - range->start;
+
+	if (t->invalidated)
+		return;
+	t->invalidated = true;
+	if (vm_mmap(NULL, range->start, len, PROT_READ | PROT_WRITE,
+		    MAP_ANONYMOUS | MAP_PRIVATE | MAP_FIXED, 0) != range->start)
+		KUNIT_FAIL(test, "vm_mmap over the faulting range failed");
+	touch(range->start, len >> PAGE_SHIFT);
+}
+
+static void unmap_after_hmm(struct iommu_mirror *m, struct hmm_range *range)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct mirror_test *t = test->priv;
+
+	if (t->invalidated)
+		return;
+	t->invalidated = true;
+	vm_munmap(range->start, range->end - range->start);
+}
+
+/*
+ * The pfns hmm_range_fault() returned go stale before the fault takes the
+ * update lock: the retry check must send it round again, so that the
+ * domain ends up with the new pages (or, after an munmap, with nothing),
+ * never with the freed ones.
+ */
+static void mirror_test_invalidation_after_hmm(struct kunit *test)
+{
+	struct mirror_test *t = test->priv;
+	unsigned long addr = user_map(test, SZ_64K, PROT_READ | PROT_WRITE);
+	struct mm_struct *mm = current->mm;
+	struct iommu_mirror *m = bind(test, 0, mm);
+	int ret;
+
+	touch(addr, 16);
+	kunit_activate_static_stub(test, iommu_mirror_after_hmm, remap_after_hmm);
+	ret = iommu_mirror_fault(m, addr, SZ_64K, IOMMU_MIRROR_WRITE);
+	kunit_deactivate_static_stub(test, iommu_mirror_after_hmm);
+	KUNIT_EXPECT_TRUE(test, t->invalidated);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, mismatches(t, 0, mm, addr, 16), 0);
+
+	t->invalidated = false;
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr, SZ_64K), 0);
+	KUNIT_ASSERT_EQ(test, vm_mmap(NULL, addr, SZ_64K, PROT_READ | PROT_WRITE,
+				      MAP_ANONYMOUS | MAP_PRIVATE | MAP_FIXED, 0), addr);
+	touch(addr, 16);
+	kunit_activate_static_stub(test, iommu_mirror_after_hmm, unmap_after_hmm);
+	ret = iommu_mirror_fault(m, addr, SZ_64K, 0);
+	kunit_deactivate_static_stub(test, iommu_mirror_after_hmm);
+	KUNIT_EXPECT_TRUE(test, t->invalidated);
+	KUNIT_EXPECT_EQ(test, ret, -EFAULT);
+	KUNIT_EXPECT_EQ(test, translated(t, 0, addr, 16), 0);
+	KUNIT_EXPECT_EQ(test, stats(m).mapped, 0);
+	unbind(test, 0, addr, 16);
+}
+
 struct race_work {
 	struct mirror_test *t;
 	struct mm_struct *mm;
@@ -746,6 +813,7 @@ static struct kunit_case mirror_test_cases[] = {
 	KUNIT_CASE(mirror_test_bad_input),
 	KUNIT_CASE(mirror_test_access_faults),
 	KUNIT_CASE(mirror_test_access_holds_invalidation),
+	KUNIT_CASE(mirror_test_invalidation_after_hmm),
 	KUNIT_CASE(mirror_test_fault_munmap_race),
 	KUNIT_CASE(mirror_test_protection_events),
 	KUNIT_CASE(mirror_test_thp),

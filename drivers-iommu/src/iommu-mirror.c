@@ -16,6 +16,8 @@
  * IOMMU table, and tells a write-protect what to rewrite.  Chunks are
  * allocated outside the lock and live until unbind.
  */
+#include <kunit/static_stub.h>
+#include <kunit/visibility.h>
 #include <linux/hmm.h>
 #include <linux/iommu.h>
 #include <linux/iommu-dir.h>
@@ -383,6 +385,18 @@ static int mirror_make_room(void)
 }
 
 /*
+ * Between hmm_range_fault() and the update lock, where an invalidation
+ * makes the pfns just read stale: the KUnit suite redirects this to run
+ * one exactly there, to show that the retry check catches it.
+ */
+VISIBLE_IF_KUNIT void iommu_mirror_after_hmm(struct iommu_mirror *m,
+					     struct hmm_range *range)
+{
+	KUNIT_STATIC_STUB_REDIRECT(iommu_mirror_after_hmm, m, range);
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_mirror_after_hmm);
+
+/*
  * hmm_range_fault() on one piece (within one chunk) and the retry protocol;
  * then, for a fault (@c set), program the domain.  -EBUSY after the timeout.
  */
@@ -401,6 +415,7 @@ static int mirror_hmm_piece(struct iommu_mirror *m, struct hmm_range *range,
 		ret = hmm_range_fault(range);
 		mmap_read_unlock(m->mm);
 		if (!ret) {
+			iommu_mirror_after_hmm(m, range);
 			mutex_lock(&m->lock);
 			if (m->dead)
 				ret = -ESRCH;

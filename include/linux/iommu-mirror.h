@@ -57,4 +57,11 @@ struct iommu_mirror_stats {
 void iommu_mirror_get_stats(struct iommu_mirror *mirror,
 			    struct iommu_mirror_stats *stats);
 
+#if IS_ENABLED(CONFIG_KUNIT)
+struct hmm_range;
+/* For the KUnit suite, which redirects it (see iommu-mirror.c). */
+void iommu_mirror_after_hmm(struct iommu_mirror *mirror,
+			    struct hmm_range *range);
+#endif
+
 #endif /* _LINUX_IOMMU_MIRROR_H */
