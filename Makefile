@@ -1,12 +1,14 @@
 # gpt: every entry point.
 #
-#   make run        boot a QEMU guest with each vIOMMU and show device DMA
-#                   through an IOMMU domain set up by our code
+#   make run        boot a QEMU guest with each vIOMMU: a process's memory
+#                   copied by edu DMA at its own virtual addresses, through
+#                   the iommu mirror (make run-dir: the low-level report)
 #   make test       every test: userspace, KUnit on UML and on QEMU x86_64,
 #                   QEMU guests
 #   make bench      benchmarks (userspace and KUnit on UML)
 #
-# Pieces: deps tree kernel user-test kunit kunit-qemu qemu-test check clean.
+# Pieces: deps tree kernel user-test kunit kunit-qemu qemu-test qemu-hmm
+# check clean.
 # Everything is built under build/ (ignored); nothing outside the repo
 # except Debian packages installed by tools/kbuild/deps.sh.
 
@@ -89,9 +91,10 @@ test: deps
 	-@$(MAKE) -s user-test
 	-@$(MAKE) -s kunit
 	-@$(MAKE) -s qemu-test
+	-@$(MAKE) -s qemu-hmm
 	-@$(MAKE) -s kunit-qemu
 	@$(TOP)/tools/kbuild/summary.sh $(RESULTS) user kunit $(QEMU_STAGES) \
-		$(KUNIT_QEMU_STAGES)
+		$(HMM_STAGES) $(KUNIT_QEMU_STAGES)
 
 bench: user-bench kunit-bench qemu-bench
 

@@ -57,10 +57,16 @@ while read -r label kind file args; do
 		*) continue ;;
 		esac
 	fi
-	if [ ! -e "/tests/$file" ]; then
-		say "not ok [$label] /tests/$file is missing"
-		continue
-	fi
+	# Kinds that name a file of the initramfs.
+	case "$kind" in
+	unload | sysctl | sysfs) ;;
+	*)
+		if [ ! -e "/tests/$file" ]; then
+			say "not ok [$label] /tests/$file is missing"
+			continue
+		fi
+		;;
+	esac
 	case "$kind" in
 	module)
 		name=${file%.ko}
@@ -79,6 +85,41 @@ while read -r label kind file args; do
 			say "ok [$label] $file ran"
 		fi
 		[ "$rc" -eq 0 ] && rmmod "$name"
+		;;
+	load)
+		# A driver that stays bound for the programs that follow.
+		# shellcheck disable=SC2086
+		say "[$label] insmod $file $args"
+		if insmod "/tests/$file" $args; then
+			say "ok [$label] $file loaded"
+		else
+			say "not ok [$label] insmod $file failed"
+		fi
+		;;
+	unload)
+		if rmmod "${file%.ko}"; then
+			say "ok [$label] ${file%.ko} removed"
+		else
+			say "not ok [$label] rmmod ${file%.ko} failed"
+		fi
+		;;
+	sysctl | sysfs)
+		# FILE is a path under /proc/sys or /sys, ARGS the value.
+		f=/proc/sys/$file
+		[ "$kind" = sysfs ] && f=/sys/$file
+		if echo "$args" > "$f"; then
+			say "ok [$label] $f = $(cat "$f")"
+		else
+			say "not ok [$label] cannot set $f"
+		fi
+		;;
+	tap)
+		# A program whose TAP lines are its results, read by the
+		# runner: its exit status says only that some test failed.
+		say "[$label] run $file $args"
+		# shellcheck disable=SC2086
+		"/tests/$file" $args
+		say "ok [$label] $file ran (exit status $?)"
 		;;
 	run)
 		say "[$label] run $file $args"

@@ -32,8 +32,9 @@ for f in "$@"; do
 	[ -f "$f" ] || { echo "mkinitramfs: $f does not exist" >&2; exit 1; }
 	have[$(basename "$f")]=1
 done
-while read -r label _ file _; do
+while read -r label kind file _; do
 	case "$label" in "" | "#"*) continue ;; esac
+	case "$kind" in unload | sysctl | sysfs) continue ;; esac
 	if [ -z "${have[$file]:-}" ]; then
 		echo "mkinitramfs: plan entry '$label' needs $file, which was not given" >&2
 		exit 1

@@ -39,7 +39,7 @@ QEMU_PROGRAMS ?=
 # Boot+test budget per guest (seconds of wall time); a good run takes ~15 s.
 QEMU_TIMEOUT ?= 120
 
-.PHONY: qemu-modules initramfs qemu-guests qemu-break
+.PHONY: qemu-modules initramfs qemu-guests qemu-break run-dir
 
 kernel: tree
 	@mkdir -p $(KOBJ)
@@ -87,8 +87,10 @@ qemu-test: qemu-guests
 	@cat $(foreach s,$(QEMU_STAGES),$(RESULTS)/$(s).tap)
 	@! grep -qh '^not ok' $(foreach s,$(QEMU_STAGES),$(RESULTS)/$(s).tap)
 
-# Both guests, then what they did in words, then one verdict per vIOMMU.
-run: qemu-guests
+# The low-level report (make run before the mirror): both guests, what the
+# edu modules did through driver-owned domains in words, one verdict per
+# vIOMMU.
+run-dir: qemu-guests
 	@for i in vtd amd; do \
 		$(QT)/run-qemu.sh report $$i $(B)/qemu-$$i.log \
 			$(RESULTS)/qemu-$$i.tap qemu-$$i; \
@@ -118,3 +120,85 @@ qemu-bench: initramfs
 		sed -e 's/\r$$//' -e 's/^\[ *[0-9.]*\] //' $(B)/qemu-ab-$$v.log | \
 			grep -a '^# ab: \|^\(not \)\?ok [0-9]* same_' | sed 's/^/  /'; \
 	done
+
+# ---- hmm-tests on real DMA (make qemu-hmm) ----------------------------------
+# The upstream hmm-tests against gpt_edu_mirror (edu DMA through the iommu
+# mirror), our adversarial tests, and, in the same guest, hmm-tests against
+# upstream test_hmm.  Two edu devices, each in its own IOMMU group, as
+# /dev/hmm_dmirror0 and 1; page_poison=1 so that a device write into a
+# freed page is reported ("pagealloc: memory corruption" is a splat).
+HMM_INITRAMFS := $(B)/qemu-hmm-initramfs.cpio.gz
+HMM_TESTS     := $(B)/hmm-tests-edu
+HMM_ADV       := $(B)/mirror-adversarial
+HMM_DEMO      := $(B)/svm-demo
+HMM_STAGES    := qemu-hmm-vtd qemu-hmm-amd
+HMM_TIMEOUT   ?= 1800
+HMM_EDU       := -device edu,dma_mask=0xffffffffffffffff
+HMM_CFLAGS     = -static -O2 -I $(KSRC)/tools/testing/selftests -I $(KSRC) \
+		 -I $(KSRC)/tools/include/uapi
+
+.PHONY: hmm-initramfs qemu-hmm
+
+# hmm-tests is upstream code: its warnings are not ours to fix (-w).
+$(HMM_TESTS): $(QT)/hmm/hmm-tests-edu.c $(KSRC)/tools/testing/selftests/mm/hmm-tests.c
+	@gcc $(HMM_CFLAGS) -w -o $@ $< -lpthread
+
+$(HMM_ADV): $(QT)/hmm/mirror-adversarial.c
+	@gcc $(HMM_CFLAGS) -Wall -Werror -o $@ $< -lpthread
+
+$(HMM_DEMO): $(QT)/hmm/svm-demo.c $(QT)/edu/edu_mirror_uapi.h
+	@gcc -static -O2 -Wall -Werror -I $(QT)/edu -o $@ $<
+
+hmm-initramfs: qemu-modules
+	@$(MAKE) -s $(HMM_TESTS) $(HMM_ADV) $(HMM_DEMO)
+	@$(QT)/mkinitramfs.sh $(HMM_INITRAMFS) $(QT)/hmm/plan $(KOBJ)/usr/gen_init_cpio \
+		$(QMOD)/edu/gpt_edu_mirror.ko $(KOBJ)/lib/test_hmm.ko $(HMM_TESTS) \
+		$(HMM_ADV) $(HMM_DEMO)
+
+qemu-hmm: tree
+	@mkdir -p $(RESULTS)
+	@if $(MAKE) -s hmm-initramfs; then \
+		for v in vtd amd; do \
+			GPT_QEMU_EXTRA="$(HMM_EDU)" GPT_QEMU_PROGRAMS_ONLY=1 \
+				$(QT)/run-qemu.sh run $$v $(BZIMAGE) \
+				$(HMM_INITRAMFS) $(B)/qemu-hmm-$$v.log \
+				$(RESULTS)/qemu-hmm-$$v.tap qemu-hmm-$$v $(HMM_TIMEOUT) \
+				page_poison=1; \
+			$(QT)/hmm/hmm-report.sh $(B)/qemu-hmm-$$v.log qemu-hmm-$$v \
+				$(B)/qemu-hmm-$$v.table >> $(RESULTS)/qemu-hmm-$$v.tap; \
+			cat $(B)/qemu-hmm-$$v.table; \
+		done; \
+	else \
+		for s in $(HMM_STAGES); do \
+			echo "not ok - $$s: kernel, modules, test programs or initramfs failed to build" \
+				> $(RESULTS)/$$s.tap; \
+		done; \
+	fi
+	@cat $(foreach s,$(HMM_STAGES),$(RESULTS)/$(s).tap)
+	@! grep -qh '^not ok' $(foreach s,$(HMM_STAGES),$(RESULTS)/$(s).tap)
+
+# make run: the demo alone, in a guest per vIOMMU (the hmm-tests guest,
+# narrowed to it), what it printed, and a verdict that also counts the
+# guest's own checks (no splat, no page-poison corruption, IOMMU up).
+DEMO_GUESTS := vtd vtd-cm amd
+
+run: tree
+	@$(MAKE) -s hmm-initramfs
+	@ok=1; for v in $(DEMO_GUESTS); do \
+		GPT_QEMU_EXTRA="$(HMM_EDU)" GPT_QEMU_PROGRAMS_ONLY=1 \
+			$(QT)/run-qemu.sh run $$v $(BZIMAGE) $(HMM_INITRAMFS) \
+			$(B)/demo-$$v.log $(B)/demo-$$v.tap demo-$$v 600 \
+			"page_poison=1 gpt.only=mirror,demo" > /dev/null; \
+		case $$v in vtd) t="Intel VT-d" ;; vtd-cm) t="Intel VT-d, caching mode" ;; \
+			amd) t="AMD-Vi" ;; esac; \
+		echo "== $$t: shared virtual memory with QEMU's edu DMA engine"; \
+		sed -e 's/\r$$//' -e 's/^\[ *[0-9.]*\] //' $(B)/demo-$$v.log | \
+			grep -a '^demo: \|^verdict: ' | sed -e 's/^demo: /  /' -e 's/^verdict: /  demo verdict: /'; \
+		if grep -q '^not ok' $(B)/demo-$$v.tap || \
+		   ! grep -aq '^verdict: PASS' $(B)/demo-$$v.log; then \
+			ok=0; grep -h '^not ok' $(B)/demo-$$v.tap | sed 's/^/  /'; \
+			echo "  verdict: FAIL (log: $(B)/demo-$$v.log)"; \
+		else \
+			echo "  verdict: PASS (guest clean: no splat, no page-poison corruption)"; \
+		fi; \
+	done; [ $$ok = 1 ]

@@ -64,7 +64,8 @@ clean_log() {
 # is expected to fail and is reported as one line.
 parse_log() {
 	local iommu=$1 log=$2 stage=$3
-	clean_log "$log" | awk -v stage="$stage" -v iommu="$iommu" '
+	clean_log "$log" | awk -v stage="$stage" -v iommu="$iommu" \
+		-v programs_only="${GPT_QEMU_PROGRAMS_ONLY:-0}" '
 	function close_suite() {
 		if (suite == "")
 			return
@@ -135,7 +136,7 @@ parse_log() {
 	/^gpt-init: done/ { done = 1 }
 	END {
 		close_suite()
-		if (nsuites == 0)
+		if (nsuites == 0 && !programs_only)
 			printf "not ok - %s: no KTAP suite in the console log\n", stage
 		if (!done)
 			printf "not ok - %s: guest did not reach the end of its test plan\n", stage
@@ -254,6 +255,12 @@ do_run() {
 	     -device "$dev" -device edu,dma_mask=0xffffffffffffffff
 	     -kernel "$kernel" -initrd "$initrd"
 	     -append "console=ttyS0 panic=-1 oops=panic log_buf_len=1M $append")
+	# More devices for one kind of guest (the hmm-tests guests: a second
+	# edu), as QEMU words.
+	if [ -n "${GPT_QEMU_EXTRA:-}" ]; then
+		read -ra extra <<< "$GPT_QEMU_EXTRA"
+		cmd+=("${extra[@]}")
+	fi
 
 	echo "$stage: booting the $(iommu_title "$iommu") guest (log: $log)"
 	start=$(date +%s.%N)

@@ -73,6 +73,8 @@ struct iommu_mirror {
 	refcount_t users;
 	bool dead;
 	unsigned long nr_mapped;
+	/* chunks mapped whole from one huge run */
+	unsigned long nr_huge;
 	atomic_long_t nr_faults;
 	atomic_long_t nr_invalidations;
 };
@@ -212,8 +214,10 @@ static void mirror_unmap_locked(struct iommu_mirror *m, unsigned long start,
 			__clear_bit(k, c->writable);
 		}
 		m->nr_mapped -= n;
-		if (c->huge && bitmap_empty(c->mapped, CHUNK_PAGES))
+		if (c->huge && bitmap_empty(c->mapped, CHUNK_PAGES)) {
 			c->huge = false;
+			m->nr_huge--;
+		}
 	}
 	if (lo >= hi)
 		return;
@@ -365,8 +369,10 @@ static int mirror_map_locked(struct iommu_mirror *m, struct mirror_chunk *c,
 		__assign_bit(first + k, c->writable,
 			     valid && (pfns[k] & HMM_PFN_WRITE));
 	}
-	if (n == CHUNK_PAGES && mirror_run_is_huge(pfns))
+	if (!c->huge && n == CHUNK_PAGES && mirror_run_is_huge(pfns)) {
 		c->huge = true;
+		m->nr_huge++;
+	}
 	return 0;
 }
 
@@ -836,6 +842,7 @@ void iommu_mirror_get_stats(struct iommu_mirror *mirror,
 	stats->flushes = atomic_long_read(&mirror->dir.nr_flushes);
 	mutex_lock(&mirror->lock);
 	stats->mapped = mirror->nr_mapped;
+	stats->huge = mirror->nr_huge;
 	mutex_unlock(&mirror->lock);
 }
 EXPORT_SYMBOL_GPL(iommu_mirror_get_stats);

@@ -46,12 +46,15 @@ void iommu_mirror_access_end(struct iommu_mirror *mirror);
  * @invalidations: notifier calls that changed the domain
  * @flushes: IOTLB flushes the mirror's directory calls caused
  * @mapped: 4 KiB pages the domain maps for the mirror now
+ * @huge: 2 MiB pieces among them mapped whole from one huge CPU page (the
+ *	domain may hold each as one 2 MiB IOMMU page)
  */
 struct iommu_mirror_stats {
 	unsigned long faults;
 	unsigned long invalidations;
 	unsigned long flushes;
 	unsigned long mapped;
+	unsigned long huge;
 };
 
 void iommu_mirror_get_stats(struct iommu_mirror *mirror,

@@ -7,4 +7,6 @@ SPLAT_RE+='possible circular locking|inconsistent lock state|possible recursive 
 SPLAT_RE+='DEBUG_LOCKS_WARN_ON|lockdep is turned off|suspicious RCU usage|'
 SPLAT_RE+='scheduling while atomic|sleeping function called from invalid context|'
 SPLAT_RE+='self-detected stall|detected stalls|RCU stall|blocked for more than|'
-SPLAT_RE+='list_add corruption|list_del corruption|Kernel panic|Call Trace:'
+SPLAT_RE+='list_add corruption|list_del corruption|Kernel panic|Call Trace:|'
+# page_poison=1: a device write into a page after it was freed
+SPLAT_RE+='pagealloc: memory corruption'
