@@ -126,7 +126,8 @@ qemu-bench: initramfs
 # mirror), our adversarial tests, and, in the same guest, hmm-tests against
 # upstream test_hmm.  Two edu devices, each in its own IOMMU group, as
 # /dev/hmm_dmirror0 and 1; page_poison=1 so that a device write into a
-# freed page is reported ("pagealloc: memory corruption" is a splat).
+# freed page is reported ("pagealloc: memory corruption" is a splat);
+# kunit.enable=0 because the built-in suites already ran in make qemu-test.
 HMM_INITRAMFS := $(B)/qemu-hmm-initramfs.cpio.gz
 HMM_TESTS     := $(B)/hmm-tests-edu
 HMM_ADV       := $(B)/mirror-adversarial
@@ -163,7 +164,7 @@ qemu-hmm: tree
 				$(QT)/run-qemu.sh run $$v $(BZIMAGE) \
 				$(HMM_INITRAMFS) $(B)/qemu-hmm-$$v.log \
 				$(RESULTS)/qemu-hmm-$$v.tap qemu-hmm-$$v $(HMM_TIMEOUT) \
-				page_poison=1; \
+				"page_poison=1 kunit.enable=0"; \
 			$(QT)/hmm/hmm-report.sh $(B)/qemu-hmm-$$v.log qemu-hmm-$$v \
 				$(B)/qemu-hmm-$$v.table >> $(RESULTS)/qemu-hmm-$$v.tap; \
 			cat $(B)/qemu-hmm-$$v.table; \
@@ -188,7 +189,7 @@ run: tree
 		GPT_QEMU_EXTRA="$(HMM_EDU)" GPT_QEMU_PROGRAMS_ONLY=1 \
 			$(QT)/run-qemu.sh run $$v $(BZIMAGE) $(HMM_INITRAMFS) \
 			$(B)/demo-$$v.log $(B)/demo-$$v.tap demo-$$v 600 \
-			"page_poison=1 gpt.only=mirror,demo" > /dev/null; \
+			"page_poison=1 kunit.enable=0 gpt.only=mirror,demo" > /dev/null; \
 		case $$v in vtd) t="Intel VT-d" ;; vtd-cm) t="Intel VT-d, caching mode" ;; \
 			amd) t="AMD-Vi" ;; esac; \
 		echo "== $$t: shared virtual memory with QEMU's edu DMA engine"; \

@@ -143,6 +143,19 @@ static void mirror_put(struct iommu_mirror *m)
 		wake_up_var(&m->users);
 }
 
+/* Check a call's range and flags, then hold the mirror: 0 or -errno. */
+static int mirror_enter(struct iommu_mirror *m, unsigned long start,
+			unsigned long len, unsigned int flags)
+{
+	int ret = mirror_check(m, start, len);
+
+	if (ret)
+		return ret;
+	if (flags & ~IOMMU_MIRROR_WRITE)
+		return -EINVAL;
+	return mirror_get(m) ? 0 : -ESRCH;
+}
+
 /*
  * One directory unmap (one flush) for [start, end), in pieces around the
  * reserved regions, which the directory refuses to touch and the mirror
@@ -661,14 +674,10 @@ EXPORT_SYMBOL_GPL(iommu_mirror_unbind);
 int iommu_mirror_fault(struct iommu_mirror *mirror, unsigned long start,
 		       unsigned long len, unsigned int flags)
 {
-	int ret = mirror_check(mirror, start, len);
+	int ret = mirror_enter(mirror, start, len, flags);
 
 	if (ret)
 		return ret;
-	if (flags & ~IOMMU_MIRROR_WRITE)
-		return -EINVAL;
-	if (!mirror_get(mirror))
-		return -ESRCH;
 	ret = mirror_fault(mirror, start, start + len, flags & IOMMU_MIRROR_WRITE);
 	mirror_put(mirror);
 	return ret;
@@ -775,14 +784,10 @@ int iommu_mirror_access_begin(struct iommu_mirror *mirror, unsigned long start,
 	bool write = flags & IOMMU_MIRROR_WRITE;
 	struct iommu_mirror *m = mirror;
 	unsigned long va, end;
-	int ret = mirror_check(m, start, len);
+	int ret = mirror_enter(m, start, len, flags);
 
 	if (ret)
 		return ret;
-	if (flags & ~IOMMU_MIRROR_WRITE)
-		return -EINVAL;
-	if (!mirror_get(m))
-		return -ESRCH;
 	if (faults)
 		*faults = 0;
 	end = start + len;

@@ -527,8 +527,10 @@ static int mirror_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto free_index;
 	pci_set_drvdata(pdev, md);
-	dev_info(&pdev->dev, "/dev/%s: process memory by DMA through the iommu mirror\n",
-		 md->name);
+	/* run-qemu.sh checks which IOMMU serves edu from this line. */
+	edu_name_iommu(&md->edu);
+	diag("iommu: %s (%s); /dev/%s: process memory by DMA through the iommu mirror",
+	     md->edu.iommu_name, md->edu.iommu_kind, md->name);
 	return 0;
 
 free_index:

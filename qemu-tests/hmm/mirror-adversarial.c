@@ -179,20 +179,38 @@ static int write_file(const char *path, const char *val)
 	return ret;
 }
 
-static unsigned long vmstat(const char *name)
+/*
+ * The page frame behind each of @n pages at @p, from /proc/self/pagemap
+ * (0 if not present): how the tests see that a page really moved.
+ */
+static void frames_of(const void *p, unsigned long n, uint64_t *pfn)
 {
-	char line[128];
-	unsigned long v = 0;
-	size_t n = strlen(name);
-	FILE *f = fopen("/proc/vmstat", "r");
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	unsigned long i;
 
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, n) && line[n] == ' ')
-			v = strtoul(line + n + 1, NULL, 10);
-	fclose(f);
-	return v;
+	for (i = 0; i < n; i++) {
+		uint64_t e = 0;
+
+		if (fd < 0 || pread(fd, &e, sizeof(e),
+				    ((uintptr_t)p / PAGE + i) * sizeof(e)) != sizeof(e))
+			e = 0;
+		pfn[i] = e >> 63 ? e & ((1ULL << 55) - 1) : 0;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* How many of the @n pages at @p sit in another frame than @before. */
+static unsigned long frames_moved(const void *p, unsigned long n,
+				  const uint64_t *before)
+{
+	uint64_t now[n];
+	unsigned long i, moved = 0;
+
+	frames_of(p, n, now);
+	for (i = 0; i < n; i++)
+		moved += before[i] && now[i] && now[i] != before[i];
+	return moved;
 }
 
 FIXTURE(mirror) {
@@ -438,17 +456,18 @@ TEST_F(mirror, thp_split)
  */
 TEST_F(mirror, compaction_between)
 {
-	unsigned long n = 64, moved;
+	unsigned long n = 64;
 	char *buf = map_anon(NULL, n * PAGE, PROT_READ | PROT_WRITE);
 	char *out = malloc(n * PAGE);
+	uint64_t frames[n];
 
 	ASSERT_NE(buf, NULL);
 	fill(out, n, 1);
 	ASSERT_EQ(dev_write(self->fd0, buf, out, n), 0);
-	moved = vmstat("pgmigrate_success");
+	frames_of(buf, n, frames);
 	ASSERT_EQ(write_file("/proc/sys/vm/compact_memory", "1"), 0);
-	moved = vmstat("pgmigrate_success") - moved;
-	TH_LOG("compaction migrated %lu pages", moved);
+	TH_LOG("compaction moved %lu of the %lu pages",
+	       frames_moved(buf, n, frames), n);
 	fill(buf, n, 2);
 	ASSERT_EQ(dev_read(self->fd0, buf, out, n), 0);
 	ASSERT_TRUE(all_gen(out, n, 2));
@@ -466,19 +485,19 @@ TEST_F(mirror, compaction_between)
  */
 TEST_F(mirror, migration_between)
 {
-	unsigned long n = 32, moved;
+	unsigned long n = 32;
 	char *buf = map_anon(NULL, n * PAGE, PROT_READ | PROT_WRITE);
 	char *out = malloc(n * PAGE);
+	uint64_t frames[n];
 
 	ASSERT_NE(buf, NULL);
 	fill(out, n, 1);
 	ASSERT_EQ(dev_write(self->fd0, buf, out, n), 0);
 	ASSERT_TRUE(all_gen(buf, n, 1));
-	moved = vmstat("pgmigrate_success");
+	frames_of(buf, n, frames);
 	ASSERT_EQ(madvise(buf, n * PAGE, MADV_SOFT_OFFLINE), 0);
-	moved = vmstat("pgmigrate_success") - moved;
-	TH_LOG("soft offline migrated %lu pages", moved);
-	ASSERT_GE(moved, n);
+	/* every page is in a new frame: the device must follow */
+	ASSERT_EQ(frames_moved(buf, n, frames), n);
 	fill(buf, n, 2);
 	ASSERT_EQ(dev_read(self->fd0, buf, out, n), 0);
 	ASSERT_TRUE(all_gen(out, n, 2));
@@ -726,66 +745,57 @@ TEST_F(mirror, dontneed_during)
 }
 
 /*
- * Compaction runs over and over while the device and the CPU take turns
- * writing the buffer: each side always sees the other's last write.
+ * The device and the CPU take turns writing the buffer while @how moves
+ * its pages over and over: each side always sees the other's last write,
+ * whichever frames hold it by then.  Returns how many of the pages sit in
+ * other frames at the end than at the start.
  */
-TEST_F(mirror, compaction_during)
+static unsigned long turns_under_churn(struct __test_metadata *_metadata,
+				       int fd, enum churn how,
+				       unsigned long rounds)
 {
-	unsigned long n = 16, i, moved = vmstat("pgmigrate_success");
+	unsigned long n = 16, i, moved;
 	char *buf = map_anon(NULL, n * PAGE, PROT_READ | PROT_WRITE);
 	char *io = malloc(n * PAGE);
 	struct churn_arg a = { };
+	uint64_t frames[n];
 	pthread_t t;
 
-	ASSERT_NE(buf, NULL);
+	EXPECT_NE(buf, NULL);
+	if (!buf)
+		return 0;
 	fill(buf, n, 0);
-	churn_start(&a, &t, CHURN_COMPACT, buf, n);
-	for (i = 1; i <= 5; i++) {
+	frames_of(buf, n, frames);
+	churn_start(&a, &t, how, buf, n);
+	for (i = 1; i <= rounds && !_metadata->exit_code; i++) {
 		fill(io, n, 2 * i);
-		ASSERT_EQ(dev_write(self->fd0, buf, io, n), 0);
-		ASSERT_TRUE(all_gen(buf, n, 2 * i));
+		EXPECT_EQ(dev_write(fd, buf, io, n), 0);
+		EXPECT_TRUE(all_gen(buf, n, 2 * i));
 		fill(buf, n, 2 * i + 1);
-		ASSERT_EQ(dev_read(self->fd0, buf, io, n), 0);
-		ASSERT_TRUE(all_gen(io, n, 2 * i + 1));
+		EXPECT_EQ(dev_read(fd, buf, io, n), 0);
+		EXPECT_TRUE(all_gen(io, n, 2 * i + 1));
 	}
 	churn_stop(&a, t);
-	TH_LOG("%lu compactions, %lu pages migrated", a.rounds,
-	       vmstat("pgmigrate_success") - moved);
+	EXPECT_EQ(a.err, 0);
+	EXPECT_GT(a.rounds, 1);
+	moved = frames_moved(buf, n, frames);
+	TH_LOG("%lu rounds of churn; %lu of the %lu pages in other frames at the end",
+	       a.rounds, moved, n);
 	munmap(buf, n * PAGE);
 	free(io);
+	return moved;
 }
 
-/*
- * The pages are migrated (soft offline) over and over while the device
- * and the CPU take turns writing them: each side always sees the other's
- * last write, whichever frames hold it by then.
- */
+/* Compaction of the whole guest, which moves the pages only by chance. */
+TEST_F(mirror, compaction_during)
+{
+	turns_under_churn(_metadata, self->fd0, CHURN_COMPACT, 5);
+}
+
+/* Soft offline (migration) of exactly these pages, over and over. */
 TEST_F(mirror, migration_during)
 {
-	unsigned long n = 16, i, moved = vmstat("pgmigrate_success");
-	char *buf = map_anon(NULL, n * PAGE, PROT_READ | PROT_WRITE);
-	char *io = malloc(n * PAGE);
-	struct churn_arg a = { };
-	pthread_t t;
-
-	ASSERT_NE(buf, NULL);
-	fill(buf, n, 0);
-	churn_start(&a, &t, CHURN_MIGRATE, buf, n);
-	for (i = 1; i <= 20; i++) {
-		fill(io, n, 2 * i);
-		ASSERT_EQ(dev_write(self->fd0, buf, io, n), 0);
-		ASSERT_TRUE(all_gen(buf, n, 2 * i));
-		fill(buf, n, 2 * i + 1);
-		ASSERT_EQ(dev_read(self->fd0, buf, io, n), 0);
-		ASSERT_TRUE(all_gen(io, n, 2 * i + 1));
-	}
-	churn_stop(&a, t);
-	ASSERT_EQ(a.err, 0);
-	moved = vmstat("pgmigrate_success") - moved;
-	TH_LOG("%lu soft-offline rounds, %lu pages migrated", a.rounds, moved);
-	ASSERT_GT(moved, n);
-	munmap(buf, n * PAGE);
-	free(io);
+	ASSERT_EQ(turns_under_churn(_metadata, self->fd0, CHURN_MIGRATE, 20), 16);
 }
 
 /*
@@ -896,11 +906,13 @@ TEST_F(mirror, two_processes_two_devices)
 TEST_F(mirror, bad_ioctls)
 {
 	unsigned long n = 4;
-	char *buf = map_anon(NULL, n * PAGE, PROT_READ | PROT_WRITE);
-	char *out = malloc(n * PAGE);
+	char *buf = map_anon(NULL, (n + 1) * PAGE, PROT_READ | PROT_WRITE);
+	char *out = malloc((n + 1) * PAGE);
 	struct hmm_dmirror_cmd cmd = { };
 
 	ASSERT_NE(buf, NULL);
+	/* a hole right after the buffer */
+	ASSERT_EQ(munmap(buf + n * PAGE, PAGE), 0);
 	fill(buf, n, 1);
 	fill(out, n, GEN_NONE);
 	/* unaligned address, zero and absurd page counts */
