@@ -28,7 +28,7 @@ export CCACHE_BASEDIR ?= $(B)
 KMAKE_CC := CC="ccache gcc" HOSTCC="ccache gcc"
 
 .PHONY: all run test bench deps tree kernel user-test kunit qemu-test \
-	check clean user-bench kunit-bench qemu-bench kunit-qemu
+	check clean user-bench kunit-bench qemu-bench qemu-mirror-bench kunit-qemu
 
 all: test
 
@@ -96,7 +96,7 @@ test: deps
 	@$(TOP)/tools/kbuild/summary.sh $(RESULTS) user kunit $(QEMU_STAGES) \
 		$(HMM_STAGES) $(KUNIT_QEMU_STAGES)
 
-bench: user-bench kunit-bench qemu-bench
+bench: user-bench kunit-bench qemu-bench qemu-mirror-bench
 
 check: tree
 	@$(TOP)/tools/kbuild/check.sh $(KSRC) $(B)

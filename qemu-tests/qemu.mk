@@ -138,7 +138,7 @@ HMM_EDU       := -device edu,dma_mask=0xffffffffffffffff
 HMM_CFLAGS     = -static -O2 -I $(KSRC)/tools/testing/selftests -I $(KSRC) \
 		 -I $(KSRC)/tools/include/uapi
 
-.PHONY: hmm-initramfs qemu-hmm
+.PHONY: hmm-initramfs qemu-hmm qemu-mirror-bench
 
 # hmm-tests is upstream code: its warnings are not ours to fix (-w).
 $(HMM_TESTS): $(QT)/hmm/hmm-tests-edu.c $(KSRC)/tools/testing/selftests/mm/hmm-tests.c
@@ -203,3 +203,21 @@ run: tree
 			echo "  verdict: PASS (guest clean: no splat, no page-poison corruption)"; \
 		fi; \
 	done; [ $$ok = 1 ]
+
+# make bench's mirror rows: gpt_mirror_bench in a guest per vIOMMU; its
+# "# mbench:" lines are the figures (guest instructions: compare ratios)
+# and one met / not met line per target.
+MBENCH_INITRAMFS := $(B)/qemu-mbench-initramfs.cpio.gz
+
+qemu-mirror-bench: qemu-modules
+	@$(QT)/mkinitramfs.sh $(MBENCH_INITRAMFS) $(QT)/hmm/bench-plan \
+		$(KOBJ)/usr/gen_init_cpio $(QMOD)/edu/gpt_mirror_bench.ko
+	@for v in vtd amd; do \
+		GPT_QEMU_PROGRAMS_ONLY=1 $(QT)/run-qemu.sh run $$v $(BZIMAGE) \
+			$(MBENCH_INITRAMFS) $(B)/qemu-mbench-$$v.log \
+			$(B)/qemu-mbench-$$v.tap qemu-mbench-$$v 900 kunit.enable=0 \
+			>/dev/null 2>&1; \
+		echo "iommu mirror in the $$v guest (QEMU TCG, -icount: compare ratios):"; \
+		sed -e 's/\r$$//' -e 's/^\[ *[0-9.]*\] //' $(B)/qemu-mbench-$$v.log | \
+			grep -a '^# mbench: ' | sed 's/^# mbench: /  /'; \
+	done
