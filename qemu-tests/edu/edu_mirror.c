@@ -331,6 +331,7 @@ static int mirror_copy(struct mirror_file *mf, struct edu_mirror_copy *c)
 					 IOMMU_MIRROR_WRITE);
 	if (ret)
 		return ret;
+	/* Each of the two faults above is one pass over its range. */
 	faults = 2;
 	mutex_lock(&md->lock);
 	ret = mirror_attach(md, mf->domain);

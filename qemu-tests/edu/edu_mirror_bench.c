@@ -44,6 +44,7 @@ static const char * const kind_name[NR_KINDS] = { "hmm", "xarray", "iommu" };
 /* The hmm and xarray kinds: a notifier over one region. */
 struct bench_mirror {
 	struct mmu_interval_notifier notifier;
+	/* the update lock: the notifier and the fault's commit take it */
 	struct mutex lock;
 	struct xarray pages;
 	bool keep_pages;
@@ -192,12 +193,18 @@ static int bench_round(struct edu_dev *edu, enum kind kind, bool thp,
 	return ret;
 }
 
+/* @num as a percentage of @den. */
+static u64 pct(u64 num, u64 den)
+{
+	return den ? div64_u64(num * 100, den) : 0;
+}
+
 static void bench_verdict(const char *what, u64 num, u64 den, u64 target_pct)
 {
-	u64 pct = den ? div64_u64(num * 100, den) : 0;
+	u64 p = pct(num, den);
 
 	pr_info("# mbench: target: %s: %llu%% (target <= %llu%%): %s\n", what,
-		pct, target_pct, pct <= target_pct ? "met" : "not met");
+		p, target_pct, p <= target_pct ? "met" : "not met");
 }
 
 static void bench_run(struct edu_dev *edu)
@@ -231,11 +238,9 @@ static void bench_run(struct edu_dev *edu)
 		pr_info("# mbench: failed: %d\n", ret);
 		return;
 	}
-	pr_info("# mbench: fault ratio iommu/hmm: 4 KiB %llu.%02llu, THP %llu.%02llu; iommu/xarray: 4 KiB %llu.%02llu, THP %llu.%02llu\n",
-		div64_u64(fm[0][IOMMU], fm[0][HMM]), div64_u64(fm[0][IOMMU] * 100, fm[0][HMM]) % 100,
-		div64_u64(fm[1][IOMMU], fm[1][HMM]), div64_u64(fm[1][IOMMU] * 100, fm[1][HMM]) % 100,
-		div64_u64(fm[0][IOMMU], fm[0][XARRAY]), div64_u64(fm[0][IOMMU] * 100, fm[0][XARRAY]) % 100,
-		div64_u64(fm[1][IOMMU], fm[1][XARRAY]), div64_u64(fm[1][IOMMU] * 100, fm[1][XARRAY]) % 100);
+	pr_info("# mbench: fault, iommu as %% of hmm: 4 KiB %llu%%, THP %llu%%; of xarray: 4 KiB %llu%%, THP %llu%%\n",
+		pct(fm[0][IOMMU], fm[0][HMM]), pct(fm[1][IOMMU], fm[1][HMM]),
+		pct(fm[0][IOMMU], fm[0][XARRAY]), pct(fm[1][IOMMU], fm[1][XARRAY]));
 	bench_verdict("IOMMU programming added to hmm_range_fault per 4 KiB page",
 		      fm[0][IOMMU] - min(fm[0][IOMMU], fm[0][HMM]), fm[0][HMM], 25);
 	bench_verdict("IOMMU programming added to hmm_range_fault per 2 MiB page",
