@@ -698,7 +698,8 @@ static void mirror_test_protection_events(struct kunit *test)
 }
 
 /*
- * A transparent huge page becomes one 2 MiB IOMMU page; munmap of one
+ * A transparent huge page becomes one 2 MiB IOMMU page, read-only on a read
+ * fault even where the CPU may write it; munmap of one
  * 4 KiB page of it splits the CPU's and removes the IOMMU's whole, and the
  * rest faults back in 4 KiB pages.
  */
@@ -728,6 +729,29 @@ static void mirror_test_thp(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, leaf.size, SZ_2M);
 	KUNIT_EXPECT_EQ(test, leaf.iova, b);
 	KUNIT_EXPECT_EQ(test, mismatches(t, 0, mm, b, 512), 0);
+	KUNIT_EXPECT_EQ(test, leaf_writable(t, 0, b), 1);
+
+	/*
+	 * A read fault of a huge page the CPU maps writable gives the device
+	 * read only, still as one 2 MiB page; a write fault then upgrades it.
+	 */
+	touch(b + SZ_2M, 512);
+	KUNIT_ASSERT_EQ(test, iommu_mirror_fault(m, b + SZ_2M, SZ_2M, 0), 0);
+	KUNIT_ASSERT_EQ(test, iommu_mirror_snapshot(m, b + SZ_2M, 512, pfns), 0);
+	if (hmm_pfn_to_map_order(pfns[0]) == 9 && (pfns[0] & HMM_PFN_WRITE)) {
+		KUNIT_ASSERT_EQ(test, gpt_lookup(pt, b + SZ_2M, &leaf), 0);
+		KUNIT_EXPECT_EQ(test, leaf.size, SZ_2M);
+		KUNIT_EXPECT_EQ(test, leaf_writable(t, 0, b + SZ_2M + SZ_1M), 0);
+		KUNIT_ASSERT_EQ(test, iommu_mirror_fault(m, b + SZ_2M, SZ_2M,
+							 IOMMU_MIRROR_WRITE), 0);
+		KUNIT_ASSERT_EQ(test, gpt_lookup(pt, b + SZ_2M, &leaf), 0);
+		KUNIT_EXPECT_EQ(test, leaf.size, SZ_2M);
+		KUNIT_EXPECT_EQ(test, leaf_writable(t, 0, b + SZ_2M + SZ_1M), 1);
+		KUNIT_EXPECT_EQ(test, mismatches(t, 0, mm, b + SZ_2M, 512), 0);
+		KUNIT_EXPECT_EQ(test, stats(m).huge, 2);
+	} else {
+		kunit_info(test, "no writable THP at b + 2 MiB: read-fault case not run");
+	}
 
 	KUNIT_ASSERT_EQ(test, vm_munmap(b + SZ_1M, PAGE_SIZE), 0);
 	KUNIT_EXPECT_EQ(test, translated(t, 0, b + SZ_1M, 1), 0);
@@ -735,7 +759,7 @@ static void mirror_test_thp(struct kunit *test)
 	iommu_mirror_access_end(m);
 	KUNIT_EXPECT_LE(test, faults, 1);
 	KUNIT_EXPECT_EQ(test, mismatches(t, 0, mm, b, 256), 0);
-	unbind(test, 0, b, 512);
+	unbind(test, 0, b, 1024);
 }
 
 /* A second process's address space, with one mapping made in it. */

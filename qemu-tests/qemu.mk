@@ -132,6 +132,7 @@ HMM_INITRAMFS := $(B)/qemu-hmm-initramfs.cpio.gz
 HMM_TESTS     := $(B)/hmm-tests-edu
 HMM_ADV       := $(B)/mirror-adversarial
 HMM_DEMO      := $(B)/svm-demo
+HMM_FORK      := $(B)/mirror-fork-bench
 HMM_STAGES    := qemu-hmm-vtd qemu-hmm-amd
 HMM_TIMEOUT   ?= 1800
 HMM_EDU       := -device edu,dma_mask=0xffffffffffffffff
@@ -149,6 +150,9 @@ $(HMM_ADV): $(QT)/hmm/mirror-adversarial.c
 
 $(HMM_DEMO): $(QT)/hmm/svm-demo.c $(QT)/edu/edu_mirror_uapi.h
 	@gcc -static -O2 -Wall -Werror -I $(QT)/edu -o $@ $<
+
+$(HMM_FORK): $(QT)/hmm/mirror-fork-bench.c $(QT)/edu/edu_mirror_uapi.h
+	@gcc $(HMM_CFLAGS) -Wall -Werror -I $(QT)/edu -o $@ $<
 
 hmm-initramfs: qemu-modules
 	@$(MAKE) -s $(HMM_TESTS) $(HMM_ADV) $(HMM_DEMO)
@@ -204,14 +208,17 @@ run: tree
 		fi; \
 	done; [ $$ok = 1 ]
 
-# make bench's mirror rows: gpt_mirror_bench in a guest per vIOMMU; its
+# make bench's mirror rows: gpt_mirror_bench in a guest per vIOMMU, then
+# mirror-fork-bench against gpt_edu_mirror and against test_hmm; their
 # "# mbench:" lines are the figures (guest instructions: compare ratios)
 # and one met / not met line per target.
 MBENCH_INITRAMFS := $(B)/qemu-mbench-initramfs.cpio.gz
 
 qemu-mirror-bench: qemu-modules
+	@$(MAKE) -s $(HMM_FORK)
 	@$(QT)/mkinitramfs.sh $(MBENCH_INITRAMFS) $(QT)/hmm/bench-plan \
-		$(KOBJ)/usr/gen_init_cpio $(QMOD)/edu/gpt_mirror_bench.ko
+		$(KOBJ)/usr/gen_init_cpio $(QMOD)/edu/gpt_mirror_bench.ko \
+		$(QMOD)/edu/gpt_edu_mirror.ko $(KOBJ)/lib/test_hmm.ko $(HMM_FORK)
 	@for v in vtd amd; do \
 		GPT_QEMU_PROGRAMS_ONLY=1 $(QT)/run-qemu.sh run $$v $(BZIMAGE) \
 			$(MBENCH_INITRAMFS) $(B)/qemu-mbench-$$v.log \

@@ -350,6 +350,45 @@ static bool mirror_run_is_huge(const unsigned long *pfns)
 }
 
 /*
+ * The whole chunk is one PMD-mapped huge page of the CPU: one entry of the
+ * CPU's table, so every pfn follows the first and carries its flags.
+ */
+static bool mirror_piece_is_pmd(const unsigned long *pfns)
+{
+	return (pfns[0] & HMM_PFN_VALID) &&
+	       hmm_pfn_to_map_order(pfns[0]) >= CHUNK_SHIFT - PAGE_SHIFT &&
+	       IS_ALIGNED(pfns[0] & ~HMM_PFN_FLAGS, CHUNK_PAGES);
+}
+
+/*
+ * mirror_map_locked() for a chunk that is one huge page, with one write
+ * permission for all of it: the shadow changes as a whole, without the
+ * walks over 512 entries a mixed piece needs.
+ */
+static int mirror_map_pmd_locked(struct iommu_mirror *m, struct mirror_chunk *c,
+				 unsigned long va, unsigned long *pfns)
+{
+	int ret = iommu_dir_update(&m->dir, va, pfns, CHUNK_PAGES, m->prot,
+				   MIRROR_GFP);
+
+	if (ret) {
+		mirror_unmap_locked(m, va, va + CHUNK_SIZE);
+		return ret;
+	}
+	m->nr_mapped += CHUNK_PAGES - bitmap_weight(c->mapped, CHUNK_PAGES);
+	bitmap_fill(c->mapped, CHUNK_PAGES);
+	if (pfns[0] & HMM_PFN_WRITE)
+		bitmap_fill(c->writable, CHUNK_PAGES);
+	else
+		bitmap_zero(c->writable, CHUNK_PAGES);
+	if (!c->huge) {
+		c->huge = true;
+		m->nr_huge++;
+	}
+	return 0;
+}
+
+/*
  * Make the domain match @pfns for the piece [va, va + n pages) of chunk @c.
  * A read fault grants write only where the device already had it: device
  * writes then always follow a write fault, which dirtied the CPU PTE.
@@ -362,6 +401,16 @@ static int mirror_map_locked(struct iommu_mirror *m, struct mirror_chunk *c,
 	int ret;
 
 	lockdep_assert_held(&m->lock);
+	if (n == CHUNK_PAGES && mirror_piece_is_pmd(pfns)) {
+		bool keep_write = write || !(pfns[0] & HMM_PFN_WRITE) ||
+				  bitmap_full(c->writable, CHUNK_PAGES);
+
+		if (keep_write || bitmap_empty(c->writable, CHUNK_PAGES)) {
+			for (k = 0; !keep_write && k < n; k++)
+				pfns[k] &= ~HMM_PFN_WRITE;
+			return mirror_map_pmd_locked(m, c, va, pfns);
+		}
+	}
 	for (k = 0; k < n; k++) {
 		pfns[k] &= ~HMM_PFN_ERROR;
 		if (!write && !test_bit(first + k, c->writable))

@@ -357,11 +357,34 @@ static int mirror_copy(struct mirror_file *mf, struct edu_mirror_copy *c)
 	return ret;
 }
 
+/* One access over the range, with no DMA in it: what a READ would fault. */
+static int mirror_fault_only(struct mirror_file *mf, struct edu_mirror_fault *f)
+{
+	unsigned long faults = 0;
+	u64 end;
+	int ret;
+
+	if (!f->len || f->len > (MAX_NPAGES << PAGE_SHIFT) ||
+	    !PAGE_ALIGNED(f->addr | f->len) ||
+	    check_add_overflow(f->addr, f->len, &end) ||
+	    (f->flags & ~(u64)EDU_MIRROR_FAULT_WRITE))
+		return -EINVAL;
+	ret = iommu_mirror_access_begin(mf->mirror, f->addr, f->len,
+					f->flags & EDU_MIRROR_FAULT_WRITE ?
+					IOMMU_MIRROR_WRITE : 0, &faults);
+	if (ret)
+		return ret;
+	iommu_mirror_access_end(mf->mirror);
+	f->faults = faults;
+	return 0;
+}
+
 static long mirror_edu_ioctl(struct mirror_file *mf, unsigned int cmd_nr,
 			     void __user *uarg)
 {
 	struct iommu_mirror_stats s;
 	struct edu_mirror_stats us;
+	struct edu_mirror_fault f;
 	struct edu_mirror_copy c;
 	int ret;
 
@@ -386,6 +409,13 @@ static long mirror_edu_ioctl(struct mirror_file *mf, unsigned int cmd_nr,
 			.huge = s.huge,
 		};
 		return copy_to_user(uarg, &us, sizeof(us)) ? -EFAULT : 0;
+	case EDU_MIRROR_FAULT:
+		if (copy_from_user(&f, uarg, sizeof(f)))
+			return -EFAULT;
+		ret = mirror_fault_only(mf, &f);
+		if (ret)
+			return ret;
+		return copy_to_user(uarg, &f, sizeof(f)) ? -EFAULT : 0;
 	}
 	return -ENOTTY;
 }
@@ -442,7 +472,8 @@ static long mirror_ioctl(struct file *file, unsigned int cmd_nr,
 	struct hmm_dmirror_cmd cmd;
 	int ret;
 
-	if (cmd_nr == EDU_MIRROR_COPY || cmd_nr == EDU_MIRROR_STATS)
+	if (cmd_nr == EDU_MIRROR_COPY || cmd_nr == EDU_MIRROR_STATS ||
+	    cmd_nr == EDU_MIRROR_FAULT)
 		return mirror_edu_ioctl(mf, cmd_nr, uarg);
 	if (copy_from_user(&cmd, uarg, sizeof(cmd)))
 		return -EFAULT;

@@ -4,8 +4,9 @@
 # when something is missing.
 set -euo pipefail
 
+# No liburcu: the userspace harness's RCU is tools/shim/shim.c's, see there.
 pkgs="linux-source-6.12 qemu-system-x86 busybox-static build-essential flex
-bison bc libelf-dev libssl-dev cpio sparse ccache kmod python3 liburcu-dev
+bison bc libelf-dev libssl-dev cpio sparse ccache kmod python3
 clang libclang-rt-14-dev perl xz-utils"
 
 missing=

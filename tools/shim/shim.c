@@ -168,6 +168,17 @@ void kfree(const void *p)
 }
 
 /* ---- RCU ------------------------------------------------------------------ */
+/*
+ * Our own RCU rather than liburcu's, on purpose: every reader/updater
+ * handshake here is a C11 atomic, which ThreadSanitizer models exactly, so
+ * the TSan build sees the happens-before edges a grace period provides
+ * and still reports a table freed under a reader.  liburcu's flavours
+ * order readers with membarrier() or signals, which TSan cannot see: it
+ * would report false races on every freed table or need suppressions that
+ * would hide real ones.  Each reader thread owns a slot whose counter is
+ * odd inside a read-side section; a grace period waits until every odd
+ * counter it saw has moved.
+ */
 #define RCU_SLOTS 1024
 
 static u64 rcu_slot[RCU_SLOTS];
