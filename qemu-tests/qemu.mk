@@ -123,8 +123,9 @@ qemu-bench: initramfs
 
 # ---- hmm-tests on real DMA (make qemu-hmm) ----------------------------------
 # The upstream hmm-tests against gpt_edu_mirror (edu DMA through the iommu
-# mirror), our adversarial tests, and, in the same guest, hmm-tests against
-# upstream test_hmm.  Two edu devices, each in its own IOMMU group, as
+# mirror), our adversarial tests, the dma-buf exporter's tests (one edu
+# imports what the process exports), and, in the same guest, hmm-tests
+# against upstream test_hmm.  Two edu devices, each in its own IOMMU group, as
 # /dev/hmm_dmirror0 and 1; page_poison=1 so that a device write into a
 # freed page is reported ("pagealloc: memory corruption" is a splat);
 # kunit.enable=0 because the built-in suites already ran in make qemu-test.
@@ -133,6 +134,7 @@ HMM_TESTS     := $(B)/hmm-tests-edu
 HMM_ADV       := $(B)/mirror-adversarial
 HMM_DEMO      := $(B)/svm-demo
 HMM_FORK      := $(B)/mirror-fork-bench
+HMM_DMABUF    := $(B)/dmabuf-tests
 HMM_STAGES    := qemu-hmm-vtd qemu-hmm-amd
 HMM_TIMEOUT   ?= 1800
 HMM_EDU       := -device edu,dma_mask=0xffffffffffffffff
@@ -151,14 +153,17 @@ $(HMM_ADV): $(QT)/hmm/mirror-adversarial.c
 $(HMM_DEMO): $(QT)/hmm/svm-demo.c $(QT)/edu/edu_mirror_uapi.h
 	@gcc -static -O2 -Wall -Werror -I $(QT)/edu -o $@ $<
 
+$(HMM_DMABUF): $(QT)/hmm/dmabuf-tests.c $(QT)/edu/edu_mirror_uapi.h
+	@gcc $(HMM_CFLAGS) -Wall -Werror -I $(QT)/edu -o $@ $< -lpthread
+
 $(HMM_FORK): $(QT)/hmm/mirror-fork-bench.c $(QT)/edu/edu_mirror_uapi.h
 	@gcc $(HMM_CFLAGS) -Wall -Werror -I $(QT)/edu -o $@ $<
 
 hmm-initramfs: qemu-modules
-	@$(MAKE) -s $(HMM_TESTS) $(HMM_ADV) $(HMM_DEMO)
+	@$(MAKE) -s $(HMM_TESTS) $(HMM_ADV) $(HMM_DEMO) $(HMM_DMABUF)
 	@$(QT)/mkinitramfs.sh $(HMM_INITRAMFS) $(QT)/hmm/plan $(KOBJ)/usr/gen_init_cpio \
 		$(QMOD)/edu/gpt_edu_mirror.ko $(KOBJ)/lib/test_hmm.ko $(HMM_TESTS) \
-		$(HMM_ADV) $(HMM_DEMO)
+		$(HMM_ADV) $(HMM_DEMO) $(HMM_DMABUF)
 
 qemu-hmm: tree
 	@mkdir -p $(RESULTS)

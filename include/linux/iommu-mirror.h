@@ -19,6 +19,7 @@
 #include <linux/types.h>
 
 struct device;
+struct dma_buf;
 struct iommu_domain;
 struct mm_struct;
 struct iommu_mirror;
@@ -59,6 +60,11 @@ struct iommu_mirror_stats {
 
 void iommu_mirror_get_stats(struct iommu_mirror *mirror,
 			    struct iommu_mirror_stats *stats);
+
+/* A live, unpinned dma-buf over a process's range (iommu-mirror-dmabuf.c). */
+struct dma_buf *iommu_mirror_dmabuf_export(struct mm_struct *mm,
+					   unsigned long start,
+					   unsigned long len);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 struct hmm_range;

@@ -43,9 +43,8 @@
 #include "test_hmm_uapi.h"
 #include "edu_mirror_uapi.h"
 #include "edu-dma.h"
+#include "edu_mirror.h"
 
-/* The largest transfer edu takes from the start of its buffer, 64-byte units. */
-#define EDU_MIRROR_XFER		4032
 #define BOUNCE_IOVA		BIT_ULL(47)
 /*
  * Pages per access: how long an invalidation of the range may have to
@@ -55,28 +54,15 @@
 /* Per command; hmm-tests moves at most 4 MiB. */
 #define MAX_NPAGES		(SZ_64M >> PAGE_SHIFT)
 
-struct mirror_dev {
-	struct edu_dev edu;
-	struct miscdevice misc;
-	char name[24];
-	int index;
-	/* one command at a time; guards @attached */
-	struct mutex lock;
-	struct iommu_domain *attached;
-};
-
-struct mirror_file {
-	/*
-	 * One command of this file at a time: they share the bounce
-	 * buffer's IOVA range in the file's domain.
-	 */
-	struct mutex lock;
-	struct mirror_dev *md;
-	struct iommu_domain *domain;
-	struct iommu_mirror *mirror;
-};
-
 static DEFINE_IDA(mirror_ida);
+
+/* Back to the default DMA domain, for the DMA API; md->lock held. */
+void mirror_detach(struct mirror_dev *md)
+{
+	if (md->attached)
+		iommu_detach_device(md->attached, &md->edu.pdev->dev);
+	md->attached = NULL;
+}
 
 /* Called with md->lock held. */
 static int mirror_attach(struct mirror_dev *md, struct iommu_domain *domain)
@@ -86,9 +72,7 @@ static int mirror_attach(struct mirror_dev *md, struct iommu_domain *domain)
 
 	if (md->attached == domain)
 		return 0;
-	if (md->attached)
-		iommu_detach_device(md->attached, dev);
-	md->attached = NULL;
+	mirror_detach(md);
 	ret = iommu_attach_device(domain, dev);
 	if (!ret)
 		md->attached = domain;
@@ -146,6 +130,7 @@ static int mirror_release(struct inode *inode, struct file *file)
 	struct mirror_file *mf = file->private_data;
 	struct mirror_dev *md = mf->md;
 
+	mirror_dmabuf_release(mf);
 	iommu_mirror_unbind(mf->mirror);
 	mutex_lock(&md->lock);
 	if (md->attached == mf->domain) {
@@ -195,7 +180,7 @@ static void bounce_unmap(struct mirror_file *mf, struct bounce *b)
 }
 
 /* edu moves @len bytes from bus address @src to @dst, through its buffer. */
-static int edu_copy(struct edu_dev *edu, u64 src, u64 dst, unsigned long len)
+int edu_copy(struct edu_dev *edu, u64 src, u64 dst, unsigned long len)
 {
 	unsigned long off, n;
 	int ret;
@@ -475,6 +460,10 @@ static long mirror_ioctl(struct file *file, unsigned int cmd_nr,
 	if (cmd_nr == EDU_MIRROR_COPY || cmd_nr == EDU_MIRROR_STATS ||
 	    cmd_nr == EDU_MIRROR_FAULT)
 		return mirror_edu_ioctl(mf, cmd_nr, uarg);
+	if (cmd_nr == EDU_MIRROR_EXPORT || cmd_nr == EDU_MIRROR_IMPORT ||
+	    cmd_nr == EDU_MIRROR_IMPORT_READ || cmd_nr == EDU_MIRROR_IMPORT_WRITE ||
+	    cmd_nr == EDU_MIRROR_IMPORT_DETACH)
+		return mirror_dmabuf_ioctl(mf, cmd_nr, uarg);
 	if (copy_from_user(&cmd, uarg, sizeof(cmd)))
 		return -EFAULT;
 	cmd.cpages = 0;

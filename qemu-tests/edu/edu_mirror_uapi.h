@@ -64,9 +64,58 @@ struct edu_mirror_fault {
 
 #define EDU_MIRROR_FAULT_WRITE	(1 << 0)
 
+/**
+ * struct edu_mirror_export - a range of the caller's memory as a dma-buf
+ * @addr: first byte, page aligned
+ * @len: bytes, page aligned, not zero, at most 1 GiB, all inside mappings
+ * @fd: out: the dma-buf's file descriptor (close-on-exec)
+ * @__pad: zero
+ *
+ * The dma-buf is a live, unpinned view of what the process maps there
+ * (iommu_mirror_dmabuf_export()).
+ */
+struct edu_mirror_export {
+	__u64 addr;
+	__u64 len;
+	__s32 fd;
+	__u32 __pad;
+};
+
+/**
+ * struct edu_mirror_import - this file's device as a dma-buf importer
+ * @fd: EDU_MIRROR_IMPORT: the dma-buf to attach to
+ * @flags: EDU_MIRROR_IMPORT: EDU_MIRROR_IMPORT_STATIC attaches as a static
+ *	importer, EDU_MIRROR_IMPORT_PIN tries to pin a dynamic attachment;
+ *	both only to see the exporter refuse, and detach at once
+ * @offset: READ/WRITE: first byte in the buffer, page aligned
+ * @len: READ/WRITE: bytes, page aligned, at most 64 KiB
+ * @ptr: READ/WRITE: user buffer the bytes come from or go to (the CPU
+ *	copies that leg, through a DMA-API bounce buffer)
+ * @maps: out: the attachment's maps so far (one more after each move)
+ * @moves: out: move_notify calls the attachment received so far
+ */
+struct edu_mirror_import {
+	__s32 fd;
+	__u32 flags;
+	__u64 offset;
+	__u64 len;
+	__u64 ptr;
+	__u64 maps;
+	__u64 moves;
+};
+
+#define EDU_MIRROR_IMPORT_STATIC	(1 << 0)
+#define EDU_MIRROR_IMPORT_PIN		(1 << 1)
+
 /* 'H' is test_hmm's; its requests are 0x00-0x07. */
 #define EDU_MIRROR_COPY		_IOWR('H', 0x40, struct edu_mirror_copy)
 #define EDU_MIRROR_STATS	_IOR('H', 0x41, struct edu_mirror_stats)
 #define EDU_MIRROR_FAULT	_IOWR('H', 0x42, struct edu_mirror_fault)
+#define EDU_MIRROR_EXPORT	_IOWR('H', 0x43, struct edu_mirror_export)
+/* The device attaches to a dma-buf, reads it into ptr, writes ptr into it. */
+#define EDU_MIRROR_IMPORT	_IOWR('H', 0x44, struct edu_mirror_import)
+#define EDU_MIRROR_IMPORT_READ	_IOWR('H', 0x45, struct edu_mirror_import)
+#define EDU_MIRROR_IMPORT_WRITE	_IOWR('H', 0x46, struct edu_mirror_import)
+#define EDU_MIRROR_IMPORT_DETACH _IO('H', 0x47)
 
 #endif /* _EDU_MIRROR_UAPI_H */

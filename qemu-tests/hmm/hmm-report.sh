@@ -8,8 +8,9 @@
 # result of each test against gpt_edu_mirror (edu DMA through the iommu
 # mirror) beside its result against upstream test_hmm.
 #
-# The adversarial tests (mirror-adversarial, run on edu only) are each a
-# TAP line of their own; all of them must pass, and all must have run.
+# The adversarial tests (mirror-adversarial) and the dma-buf tests
+# (dmabuf-tests), run on edu only, are each a TAP line of their own; all
+# of them must pass, and all must have run.
 #
 # Why the rules: the system-memory tests are what a mirroring device must
 # pass, so each of them is ok only if it passed on edu.  The others need
@@ -25,6 +26,8 @@ file_read file_write anon_read_multiple anon_teardown mixedmap compound"
 
 tr -d '\r' < "$log" | awk -v stage="$stage" -v table="$table" -v sysnames="$system" '
 BEGIN {
+	what["adv"] = "adversarial"
+	what["dmabuf"] = "dma-buf"
 	n = split(sysnames, s, /[ \n]+/)
 	for (i = 1; i <= n; i++)
 		if (s[i] != "")
@@ -33,14 +36,15 @@ BEGIN {
 /^gpt-init: \[hmm\] run /    { run = "edu"; next }
 /^gpt-init: \[hmmref\] run / { run = "ref"; next }
 /^gpt-init: \[adv\] run /    { run = "adv"; next }
-/^gpt-init: (not )?ok \[(hmm|hmmref|adv)\]/ { run = ""; next }
-run == "adv" && /^1\.\.[0-9]+/ { advplan = substr($0, 4) + 0; next }
-run == "adv" && /^(not )?ok [0-9]+ / {
+/^gpt-init: \[dmabuf\] run / { run = "dmabuf"; next }
+/^gpt-init: (not )?ok \[(hmm|hmmref|adv|dmabuf)\]/ { run = ""; next }
+(run == "adv" || run == "dmabuf") && /^1\.\.[0-9]+/ { plan[run] = substr($0, 4) + 0; next }
+(run == "adv" || run == "dmabuf") && /^(not )?ok [0-9]+ / {
 	line = $0
 	bad = (line ~ /^not ok/)
 	sub(/^(not )?ok [0-9]+ /, "", line)
-	advn++
-	printf "%s - %s: adversarial: %s\n", bad ? "not ok" : "ok", stage, line
+	got_n[run]++
+	printf "%s - %s: %s: %s\n", bad ? "not ok" : "ok", stage, what[run], line
 	next
 }
 run != "" && /^(not )?ok [0-9]+ hmm2?\./ {
@@ -83,10 +87,12 @@ END {
 			printf "ok - %s: hmm-tests: %s # SKIP %s (edu: %s, test_hmm: %s)\n", stage, name, why, edu, ref
 		}
 	}
-	if (advplan == 0)
-		printf "not ok - %s: adversarial: the tests did not run\n", stage
-	else if (advn != advplan)
-		printf "not ok - %s: adversarial: %d of %d results, the run stopped early\n", stage, advn, advplan
+	for (r in what) {
+		if (plan[r] == 0)
+			printf "not ok - %s: %s: the tests did not run\n", stage, what[r]
+		else if (got_n[r] != plan[r])
+			printf "not ok - %s: %s: %d of %d results, the run stopped early\n", stage, what[r], got_n[r], plan[r]
+	}
 	for (t in sys)
 		if (!(t in got))
 			printf "not ok - %s: hmm-tests: %s did not run on edu\n", stage, t

@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmabuf-tests: a range of this process's memory exported as a live,
+ * unpinned dma-buf (iommu_mirror_dmabuf_export() through gpt_edu_mirror's
+ * EDU_MIRROR_EXPORT), imported by an edu device acting as a plain dynamic
+ * importer (EDU_MIRROR_IMPORT*: DMA API mapping, remap after move_notify).
+ *
+ * Every test checks by data what the importer read and what it wrote.
+ * Each page holds one generation: every 8-byte word of page p of
+ * generation g is word(g, p).  A stale page shows up as an old generation
+ * read by the importer, or as an importer write the process never sees
+ * (and, with page_poison=1, as "pagealloc: memory corruption" when the
+ * freed page it landed in is allocated again).
+ */
+#define _GNU_SOURCE
+#include "kselftest_harness.h"
+/* edu takes 100 ms of guest time per transfer; the alarm counts guest time. */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 600
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "edu_mirror_uapi.h"
+
+#define PAGE		4096UL
+#define NPAGES		4UL
+#define MAGIC		0x646d616275662e00ULL	/* "dmabuf." */
+
+#ifndef MADV_SOFT_OFFLINE
+#define MADV_SOFT_OFFLINE 101
+#endif
+
+static uint64_t word(unsigned int gen, unsigned long page)
+{
+	return MAGIC ^ ((uint64_t)gen << 32) ^ page;
+}
+
+static void fill(void *p, unsigned long first, unsigned long npages,
+		 unsigned int gen)
+{
+	uint64_t *w = p;
+	unsigned long i;
+
+	for (i = 0; i < npages * PAGE / 8; i++)
+		w[i] = word(gen, first + i / (PAGE / 8));
+}
+
+/* The generation page @page (numbered @first + k in the buffer) holds, or -1. */
+static long gen_of(const void *p, unsigned long k, unsigned long page)
+{
+	const uint64_t *w = (const uint64_t *)((const char *)p + k * PAGE);
+	uint64_t g = (w[0] ^ MAGIC ^ page) >> 32;
+	unsigned long i;
+
+	for (i = 0; i < PAGE / 8; i++)
+		if (w[i] != word(g, page))
+			return -1;
+	return g;
+}
+
+static int export(int fd, void *addr, unsigned long len, int *dbuf)
+{
+	struct edu_mirror_export e = { .addr = (uintptr_t)addr, .len = len };
+
+	if (ioctl(fd, EDU_MIRROR_EXPORT, &e))
+		return -errno;
+	*dbuf = e.fd;
+	return 0;
+}
+
+static int attach(int fd, int dbuf, unsigned int flags)
+{
+	struct edu_mirror_import r = { .fd = dbuf, .flags = flags };
+
+	return ioctl(fd, EDU_MIRROR_IMPORT, &r) ? -errno : 0;
+}
+
+/* The importer's DMA of pages [first, first + n) to or from @data. */
+static int dev_rw(int fd, bool write, unsigned long first, unsigned long n,
+		  void *data, struct edu_mirror_import *out)
+{
+	struct edu_mirror_import r = {
+		.offset = first * PAGE, .len = n * PAGE, .ptr = (uintptr_t)data,
+	};
+	int ret = ioctl(fd, write ? EDU_MIRROR_IMPORT_WRITE : EDU_MIRROR_IMPORT_READ,
+			&r) ? -errno : 0;
+
+	if (out)
+		*out = r;
+	return ret;
+}
+
+FIXTURE(dmabuf)
+{
+	int exp;	/* /dev/hmm_dmirror0: the exporting process's file */
+	int imp;	/* /dev/hmm_dmirror1: the importing device */
+	char *buf;
+	char data[NPAGES * PAGE];
+};
+
+FIXTURE_SETUP(dmabuf)
+{
+	self->exp = open("/dev/hmm_dmirror0", O_RDWR);
+	ASSERT_GE(self->exp, 0);
+	self->imp = open("/dev/hmm_dmirror1", O_RDWR);
+	ASSERT_GE(self->imp, 0);
+	self->buf = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(self->buf, MAP_FAILED);
+	madvise(self->buf, NPAGES * PAGE, MADV_NOHUGEPAGE);
+	fill(self->buf, 0, NPAGES, 1);
+}
+
+FIXTURE_TEARDOWN(dmabuf)
+{
+	if (self->buf)
+		munmap(self->buf, NPAGES * PAGE);
+	close(self->imp);
+	close(self->exp);
+}
+
+/* The importer reads what the process wrote, and the process what it wrote. */
+TEST_F(dmabuf, read_then_write)
+{
+	struct edu_mirror_import r;
+	unsigned long k;
+	int dbuf = -1;
+
+	ASSERT_EQ(export(self->exp, self->buf, NPAGES * PAGE, &dbuf), 0);
+	ASSERT_EQ(attach(self->imp, dbuf, 0), 0);
+	ASSERT_EQ(dev_rw(self->imp, false, 0, NPAGES, self->data, &r), 0);
+	for (k = 0; k < NPAGES; k++)
+		EXPECT_EQ(gen_of(self->data, k, k), 1);
+	fill(self->data, 0, NPAGES, 2);
+	ASSERT_EQ(dev_rw(self->imp, true, 0, NPAGES, self->data, &r), 0);
+	for (k = 0; k < NPAGES; k++)
+		EXPECT_EQ(gen_of(self->buf, k, k), 2);
+	/* Nothing changed in between: one mapping served both. */
+	EXPECT_EQ(r.maps, 1);
+	EXPECT_EQ(r.moves, 0);
+	close(dbuf);
+}
+
+/*
+ * After fork, the parent's write gives it a new page (copy-on-write): the
+ * importer sees that page, its own write reaches the parent only, and
+ * the child keeps the old page.
+ */
+TEST_F(dmabuf, cow_after_fork)
+{
+	struct edu_mirror_import r;
+	int dbuf = -1, go[2], status;
+	char c = 0;
+	pid_t pid;
+
+	ASSERT_EQ(export(self->exp, self->buf, NPAGES * PAGE, &dbuf), 0);
+	ASSERT_EQ(attach(self->imp, dbuf, 0), 0);
+	ASSERT_EQ(dev_rw(self->imp, false, 0, NPAGES, self->data, &r), 0);
+	ASSERT_EQ(pipe(go), 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		_exit(gen_of(self->buf, 0, 0) == 1 && gen_of(self->buf, 1, 1) == 1 ? 0 : 1);
+	}
+	fill(self->buf, 0, 1, 3);
+	ASSERT_EQ(dev_rw(self->imp, false, 0, NPAGES, self->data, &r), 0);
+	EXPECT_EQ(gen_of(self->data, 0, 0), 3);
+	EXPECT_EQ(gen_of(self->data, 1, 1), 1);
+	EXPECT_GE(r.moves, 1);
+	EXPECT_EQ(r.maps, 2);
+	fill(self->data, 1, 1, 4);
+	ASSERT_EQ(dev_rw(self->imp, true, 1, 1, self->data, &r), 0);
+	EXPECT_EQ(gen_of(self->buf, 1, 1), 4);
+	ASSERT_EQ(write(go[1], &c, 1), 1);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(go[0]);
+	close(go[1]);
+	close(dbuf);
+}
+
+/* The physical page behind @p, from /proc/self/pagemap (0 if unknown). */
+static uint64_t pfn_of(void *p)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, 8, (uintptr_t)p / PAGE * 8) != 8)
+		e = 0;
+	close(fd);
+	return e & ((1ULL << 55) - 1);
+}
+
+/*
+ * Pages that migrate (compaction, then a soft offline that must move page
+ * 0) are new pages: the importer is told, maps again, reads the data from
+ * the new page and writes into it.
+ */
+TEST_F(dmabuf, migration)
+{
+	struct edu_mirror_import r;
+	uint64_t before, after;
+	unsigned long k;
+	int dbuf = -1, fd;
+
+	ASSERT_EQ(export(self->exp, self->buf, NPAGES * PAGE, &dbuf), 0);
+	ASSERT_EQ(attach(self->imp, dbuf, 0), 0);
+	ASSERT_EQ(dev_rw(self->imp, false, 0, NPAGES, self->data, &r), 0);
+	before = pfn_of(self->buf);
+	fd = open("/proc/sys/vm/compact_memory", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) != 1)
+			TH_LOG("compact_memory: %s", strerror(errno));
+		close(fd);
+	}
+	ASSERT_EQ(madvise(self->buf, PAGE, MADV_SOFT_OFFLINE), 0);
+	after = pfn_of(self->buf);
+	TH_LOG("page 0: pfn %#llx -> %#llx", (unsigned long long)before,
+	       (unsigned long long)after);
+	EXPECT_NE(before, after);
+	ASSERT_EQ(dev_rw(self->imp, false, 0, NPAGES, self->data, &r), 0);
+	for (k = 0; k < NPAGES; k++)
+		EXPECT_EQ(gen_of(self->data, k, k), 1);
+	EXPECT_GE(r.moves, 1);
+	EXPECT_EQ(r.maps, 2);
+	fill(self->data, 0, NPAGES, 5);
+	ASSERT_EQ(dev_rw(self->imp, true, 0, NPAGES, self->data, &r), 0);
+	for (k = 0; k < NPAGES; k++)
+		EXPECT_EQ(gen_of(self->buf, k, k), 5);
+	close(dbuf);
+}
+
+/* After munmap, the importer's map fails and its DMA goes nowhere. */
+TEST_F(dmabuf, munmap)
+{
+	struct edu_mirror_import r;
+	int dbuf = -1;
+
+	ASSERT_EQ(export(self->exp, self->buf, NPAGES * PAGE, &dbuf), 0);
+	ASSERT_EQ(attach(self->imp, dbuf, 0), 0);
+	ASSERT_EQ(dev_rw(self->imp, false, 0, NPAGES, self->data, &r), 0);
+	ASSERT_EQ(munmap(self->buf, NPAGES * PAGE), 0);
+	self->buf = NULL;
+	fill(self->data, 0, NPAGES, 6);
+	EXPECT_EQ(dev_rw(self->imp, true, 0, NPAGES, self->data, &r), -EFAULT);
+	EXPECT_EQ(dev_rw(self->imp, false, 0, NPAGES, self->data, &r), -EFAULT);
+	EXPECT_GE(r.moves, 1);
+	close(dbuf);
+}
+
+static int send_fd(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, c = 'f';
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, c;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(sock, &msg, 0) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/*
+ * Another process exports its memory and passes the fd over a socket;
+ * this one imports and reads it; then the exporter exits, and the next
+ * map fails with ESRCH; closing everything frees the buffer.
+ */
+TEST_F(dmabuf, exporter_exits)
+{
+	struct edu_mirror_import r;
+	int sv[2], dbuf, status;
+	unsigned long k;
+	char c = 0;
+	pid_t pid;
+
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		char *mem = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		int fd = open("/dev/hmm_dmirror0", O_RDWR), d = -1;
+
+		if (mem == MAP_FAILED || fd < 0)
+			_exit(2);
+		fill(mem, 0, NPAGES, 7);
+		if (export(fd, mem, NPAGES * PAGE, &d) || send_fd(sv[1], d))
+			_exit(3);
+		/* Stay until the parent has read; then exit, fd still held there. */
+		if (read(sv[1], &c, 1) != 1)
+			_exit(4);
+		_exit(0);
+	}
+	dbuf = recv_fd(sv[0]);
+	ASSERT_GE(dbuf, 0);
+	ASSERT_EQ(attach(self->imp, dbuf, 0), 0);
+	ASSERT_EQ(dev_rw(self->imp, false, 0, NPAGES, self->data, &r), 0);
+	for (k = 0; k < NPAGES; k++)
+		EXPECT_EQ(gen_of(self->data, k, k), 7);
+	ASSERT_EQ(write(sv[0], &c, 1), 1);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_EQ(dev_rw(self->imp, false, 0, NPAGES, self->data, &r), -ESRCH);
+	EXPECT_EQ(ioctl(self->imp, EDU_MIRROR_IMPORT_DETACH), 0);
+	close(dbuf);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/*
+ * Two importers (the two edus) on one buffer: both see the process's
+ * writes, and each sees the other's.
+ */
+TEST_F(dmabuf, two_importers)
+{
+	struct edu_mirror_import r;
+	int dbuf = -1, imp2;
+
+	imp2 = open("/dev/hmm_dmirror0", O_RDWR);
+	ASSERT_GE(imp2, 0);
+	ASSERT_EQ(export(self->exp, self->buf, NPAGES * PAGE, &dbuf), 0);
+	ASSERT_EQ(attach(self->imp, dbuf, 0), 0);
+	ASSERT_EQ(attach(imp2, dbuf, 0), 0);
+	ASSERT_EQ(dev_rw(self->imp, false, 2, 1, self->data, &r), 0);
+	EXPECT_EQ(gen_of(self->data, 0, 2), 1);
+	ASSERT_EQ(dev_rw(imp2, false, 2, 1, self->data, &r), 0);
+	EXPECT_EQ(gen_of(self->data, 0, 2), 1);
+	/* A new page under both mappings. */
+	ASSERT_EQ(madvise(self->buf + 2 * PAGE, PAGE, MADV_DONTNEED), 0);
+	fill(self->buf + 2 * PAGE, 2, 1, 8);
+	ASSERT_EQ(dev_rw(self->imp, false, 2, 1, self->data, &r), 0);
+	EXPECT_EQ(gen_of(self->data, 0, 2), 8);
+	EXPECT_GE(r.moves, 1);
+	ASSERT_EQ(dev_rw(imp2, false, 2, 1, self->data, &r), 0);
+	EXPECT_EQ(gen_of(self->data, 0, 2), 8);
+	EXPECT_GE(r.moves, 1);
+	fill(self->data, 3, 1, 9);
+	ASSERT_EQ(dev_rw(self->imp, true, 3, 1, self->data, &r), 0);
+	memset(self->data, 0, PAGE);
+	ASSERT_EQ(dev_rw(imp2, false, 3, 1, self->data, &r), 0);
+	EXPECT_EQ(gen_of(self->data, 0, 3), 9);
+	EXPECT_EQ(gen_of(self->buf, 3, 3), 9);
+	close(imp2);
+	close(dbuf);
+}
+
+/* Bad requests fail with a clear errno and leave nothing behind. */
+TEST_F(dmabuf, bad_input)
+{
+	struct edu_mirror_import r;
+	int dbuf = -1;
+
+	EXPECT_EQ(export(self->exp, self->buf + 1, PAGE, &dbuf), -EINVAL);
+	EXPECT_EQ(export(self->exp, self->buf, 0, &dbuf), -EINVAL);
+	EXPECT_EQ(export(self->exp, self->buf, PAGE + 1, &dbuf), -EINVAL);
+	/* The last page unmapped: the range runs past the mapping. */
+	ASSERT_EQ(munmap(self->buf + (NPAGES - 1) * PAGE, PAGE), 0);
+	EXPECT_EQ(export(self->exp, self->buf, NPAGES * PAGE, &dbuf), -EFAULT);
+	EXPECT_EQ(export(self->exp, (void *)(1UL << 63), PAGE, &dbuf), -EINVAL);
+
+	ASSERT_EQ(export(self->exp, self->buf, PAGE, &dbuf), 0);
+	EXPECT_EQ(attach(self->imp, dbuf, EDU_MIRROR_IMPORT_STATIC), -EOPNOTSUPP);
+	EXPECT_EQ(attach(self->imp, dbuf, EDU_MIRROR_IMPORT_PIN), -EOPNOTSUPP);
+	EXPECT_EQ(attach(self->imp, self->exp, 0), -EINVAL);
+	EXPECT_EQ(dev_rw(self->imp, false, 0, 1, self->data, &r), -ENOENT);
+	ASSERT_EQ(attach(self->imp, dbuf, 0), 0);
+	EXPECT_EQ(attach(self->imp, dbuf, 0), -EBUSY);
+	EXPECT_EQ(dev_rw(self->imp, false, 1, 1, self->data, &r), -EINVAL);
+	EXPECT_EQ(dev_rw(self->imp, false, 0, 0, self->data, &r), -EINVAL);
+	ASSERT_EQ(dev_rw(self->imp, false, 0, 1, self->data, &r), 0);
+	EXPECT_EQ(gen_of(self->data, 0, 0), 1);
+	munmap(self->buf, (NPAGES - 1) * PAGE);
+	self->buf = NULL;
+	close(dbuf);
+}
+
+TEST_HARNESS_MAIN
