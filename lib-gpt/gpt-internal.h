@@ -10,6 +10,25 @@
 
 /**
  * struct gpt_fmt - one compiled instance of the algorithms
+ * @name: the format's name, for messages and tests
+ * @min_levels: fewest levels a table of the format may have
+ * @max_levels: most levels
+ * @can_grow: the top may gain levels while in use (AMD-Vi v1)
+ * @has_dirty: leaves carry a dirty bit the IOMMU sets
+ * @max_pa_bits: widest output address a leaf can hold
+ * @dirty_bits: the leaf bits that mean dirty
+ * @run_max_log2: log2 of the most entries a contiguous run may span (0: none)
+ * @leaf_levels: bitmap of the levels that may hold leaves
+ * @levels_for: levels needed for an input width
+ * @prot_ok: whether the format can express a GPT_* protection
+ * @fill: map a range or a page array (struct gpt_src) below @pt
+ * @unmap: clear [iova, last], gathering freed tables in @g; returns bytes
+ * @lookup: the leaf translating an IOVA
+ * @walk: call @fn on every leaf in [iova, last], optionally clearing dirty
+ * @split: turn the huge leaf at an IOVA into a table of the next level
+ * @free_all: free every table, the table being unused
+ * @entry: the entry translating an IOVA and its level (tests)
+ * @shrink: drop top levels, gathering the dropped tables in @g
  *
  * Built by lib-gpt for each format (gpt-core.h).  Users see it opaque;
  * lib-gpt's own tests read the constants.

@@ -582,6 +582,7 @@ static int gpt_found(void *arg, const struct gpt_leaf *leaf)
  * gpt_shrink() - narrow the input address width, dropping top levels
  * @pt: the page table, of a format that does not grow
  * @va_bits: the new input width, at most the current one
+ * @g: gathers the dropped top tables, to be freed after the flush
  *
  * For a walker that turns out to handle fewer levels than the table was
  * made with (an IOMMU driver learns this at attach).  Works while every

@@ -62,7 +62,7 @@ struct edu_mirror_fault {
 	__u64 faults;
 };
 
-#define EDU_MIRROR_FAULT_WRITE	(1 << 0)
+#define EDU_MIRROR_FAULT_WRITE	0x1
 
 /**
  * struct edu_mirror_export - a range of the caller's memory as a dma-buf
@@ -104,8 +104,8 @@ struct edu_mirror_import {
 	__u64 moves;
 };
 
-#define EDU_MIRROR_IMPORT_STATIC	(1 << 0)
-#define EDU_MIRROR_IMPORT_PIN		(1 << 1)
+#define EDU_MIRROR_IMPORT_STATIC	0x1
+#define EDU_MIRROR_IMPORT_PIN		0x2
 
 /* 'H' is test_hmm's; its requests are 0x00-0x07. */
 #define EDU_MIRROR_COPY		_IOWR('H', 0x40, struct edu_mirror_copy)

@@ -43,46 +43,38 @@ static long page_size;
 /* Fault passes a device read of one page needs now, or -1. */
 static long probe(int fd, int edu, char *addr, uint64_t *scratch)
 {
-	if (edu) {
-		struct edu_mirror_fault f = {
-			.addr = (uintptr_t)addr, .len = page_size,
-		};
+	struct edu_mirror_fault f = {
+		.addr = (uintptr_t)addr, .len = page_size,
+	};
+	struct hmm_dmirror_cmd cmd = {
+		.addr = (uintptr_t)addr, .ptr = (uintptr_t)scratch,
+		.npages = 1,
+	};
 
-		if (ioctl(fd, EDU_MIRROR_FAULT, &f))
-			return -1;
-		return f.faults;
-	} else {
-		struct hmm_dmirror_cmd cmd = {
-			.addr = (uintptr_t)addr, .ptr = (uintptr_t)scratch,
-			.npages = 1,
-		};
-
-		if (ioctl(fd, HMM_DMIRROR_READ, &cmd))
-			return -1;
-		/* test_hmm's read copies the page out: check it. */
-		if (scratch[0] != (uintptr_t)addr)
-			return -1;
-		return cmd.faults;
-	}
+	if (edu)
+		return ioctl(fd, EDU_MIRROR_FAULT, &f) ? -1 : (long)f.faults;
+	if (ioctl(fd, HMM_DMIRROR_READ, &cmd))
+		return -1;
+	/* test_hmm's read copies the page out: check it. */
+	if (scratch[0] != (uintptr_t)addr)
+		return -1;
+	return cmd.faults;
 }
 
 /* Mirror the whole buffer, as a first device read would. */
 static int mirror_all(int fd, int edu, char *buf, uint64_t *bounce)
 {
-	if (edu) {
-		struct edu_mirror_fault f = {
-			.addr = (uintptr_t)buf, .len = BUF_SIZE,
-		};
+	struct edu_mirror_fault f = {
+		.addr = (uintptr_t)buf, .len = BUF_SIZE,
+	};
+	struct hmm_dmirror_cmd cmd = {
+		.addr = (uintptr_t)buf, .ptr = (uintptr_t)bounce,
+		.npages = BUF_SIZE / page_size,
+	};
 
+	if (edu)
 		return ioctl(fd, EDU_MIRROR_FAULT, &f);
-	} else {
-		struct hmm_dmirror_cmd cmd = {
-			.addr = (uintptr_t)buf, .ptr = (uintptr_t)bounce,
-			.npages = BUF_SIZE / page_size,
-		};
-
-		return ioctl(fd, HMM_DMIRROR_READ, &cmd);
-	}
+	return ioctl(fd, HMM_DMIRROR_READ, &cmd);
 }
 
 static int run(const char *kind, int edu, int thp)
@@ -135,11 +127,12 @@ static int run(const char *kind, int edu, int thp)
 		}
 		refaulted += f > 0;
 	}
-	printf("# mbench: fork, %lu MiB mirrored (%s pages), %s: pages the device re-faulted to read it after fork: %lu of %lu\n",
+	printf("# mbench: fork, %lu MiB mirrored (%s pages), %s: "
+	       "pages the device re-faulted to read it after fork: %lu of %lu\n",
 	       BUF_SIZE >> 20, thp ? "THP" : "4 KiB", kind, refaulted, npages);
 	if (edu)
-		printf("# mbench: target: re-faults for reads after fork (%s pages): %lu (target 0): %s\n",
-		       thp ? "THP" : "4 KiB", refaulted,
+		printf("# mbench: target: re-faults for reads after fork (%s pages): "
+		       "%lu (target 0): %s\n", thp ? "THP" : "4 KiB", refaulted,
 		       refaulted ? "not met" : "met");
 	ret = 0;
 out:

@@ -10,17 +10,36 @@ cd "$top" || exit 1
 fail=0
 
 files=$(git ls-files 'lib-gpt/*.[ch]' 'include/linux/*.h' 'kunit/*.c' \
-	'qemu-tests/*.c' 'qemu-tests/*/*.c' 'drivers-iommu/*.c' 'drivers-iommu/*/*.c')
+	'qemu-tests/*.c' 'qemu-tests/edu/*.[ch]' 'drivers-iommu/*.c' 'drivers-iommu/*/*.[ch]')
+# The guest's test programs are userspace C, as kselftests are: uint64_t
+# and friends are their types.
+progs=$(git ls-files 'qemu-tests/hmm/*.c')
 # shellcheck disable=SC2086
-out=$(perl "$ksrc/scripts/checkpatch.pl" --no-tree --strict --terse \
-	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $files 2>&1 |
+out=$( (perl "$ksrc/scripts/checkpatch.pl" --no-tree --strict --terse \
+	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $files;
+	perl "$ksrc/scripts/checkpatch.pl" --no-tree --strict --terse \
+	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG,PREFER_KERNEL_TYPES -f $progs) 2>&1 |
 	grep -E ': (ERROR|WARNING|CHECK):')
+files="$files $progs"
 if [ -n "$out" ]; then
 	echo "$out"
 	echo "check: checkpatch --strict reports $(echo "$out" | wc -l) finding(s)"
 	fail=1
 else
 	echo "check: checkpatch --strict clean ($(echo $files | wc -w) files)"
+fi
+
+# kernel-doc: every comment that claims to be kernel-doc must be complete.
+docfiles=$(git ls-files 'lib-gpt/*.[ch]' 'include/linux/*.h' 'drivers-iommu/*/*.c' \
+	'drivers-iommu/*/*.h' 'kunit/*.[ch]' 'qemu-tests/*/*.[ch]')
+# shellcheck disable=SC2086
+out=$(perl "$ksrc/scripts/kernel-doc" -none -Wall $docfiles 2>&1)
+if [ -n "$out" ]; then
+	echo "$out"
+	echo "check: kernel-doc -Wall reports $(echo "$out" | wc -l) finding(s)"
+	fail=1
+else
+	echo "check: kernel-doc -none -Wall clean ($(echo $docfiles | wc -w) files)"
 fi
 
 # sparse over lib-gpt (and its KUnit suites) in the x86_64 guest kernel.

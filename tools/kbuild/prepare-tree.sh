@@ -32,7 +32,8 @@ fi
 # headers go next to the kernel's own.
 mkdir -p "$ksrc/lib/gpt"
 find "$ksrc/lib/gpt" -maxdepth 1 -type l ! -exec test -e {} \; -delete
-for f in "$top"/lib-gpt/* "$top"/kunit/gpt_*.[ch]; do
+# .kunitconfig: kunit.py run --kunitconfig=lib/gpt (or drivers/iommu/gpt).
+for f in "$top"/lib-gpt/* "$top"/lib-gpt/.kunitconfig "$top"/kunit/gpt_*.[ch]; do
 	[ -e "$f" ] || continue
 	ln -sfn "$f" "$ksrc/lib/gpt/$(basename "$f")"
 done
@@ -43,7 +44,8 @@ done
 if [ -d "$top/drivers-iommu/src" ]; then
 	mkdir -p "$ksrc/drivers/iommu/gpt"
 	find "$ksrc/drivers/iommu/gpt" -maxdepth 1 -type l ! -exec test -e {} \; -delete
-	for f in "$top"/drivers-iommu/src/* "$top"/kunit/iommu_*_kunit.c; do
+	for f in "$top"/drivers-iommu/src/* "$top"/drivers-iommu/src/.kunitconfig \
+		 "$top"/kunit/iommu_*_kunit.c; do
 		ln -sfn "$f" "$ksrc/drivers/iommu/gpt/$(basename "$f")"
 	done
 fi
