@@ -26,7 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +38,12 @@
 
 #ifndef MADV_SOFT_OFFLINE
 #define MADV_SOFT_OFFLINE 101
+#endif
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+#ifndef __NR_pidfd_getfd
+#define __NR_pidfd_getfd 438
 #endif
 
 static uint64_t word(unsigned int gen, unsigned long page)
@@ -262,57 +268,22 @@ TEST_F(dmabuf, munmap)
 	close(dbuf);
 }
 
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, c = 'f';
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 /*
- * Another process exports its memory and passes the fd over a socket;
- * this one imports and reads it; then the exporter exits, and the next
- * map fails with ESRCH; closing everything frees the buffer.
+ * Another process exports its memory; this one takes the fd (with
+ * pidfd_getfd(): the guest kernel has no sockets for SCM_RIGHTS), imports
+ * and reads it; then the exporter exits, and the next map fails with
+ * ESRCH; closing everything frees the buffer.
  */
 TEST_F(dmabuf, exporter_exits)
 {
 	struct edu_mirror_import r;
-	int sv[2], dbuf, status;
+	int up[2], down[2], pidfd, dbuf = -1, status;
 	unsigned long k;
 	char c = 0;
 	pid_t pid;
 
-	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ASSERT_EQ(pipe(up), 0);
+	ASSERT_EQ(pipe(down), 0);
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid) {
@@ -323,27 +294,35 @@ TEST_F(dmabuf, exporter_exits)
 		if (mem == MAP_FAILED || fd < 0)
 			_exit(2);
 		fill(mem, 0, NPAGES, 7);
-		if (export(fd, mem, NPAGES * PAGE, &d) || send_fd(sv[1], d))
+		if (export(fd, mem, NPAGES * PAGE, &d) ||
+		    write(up[1], &d, sizeof(d)) != sizeof(d))
 			_exit(3);
 		/* Stay until the parent has read; then exit, fd still held there. */
-		if (read(sv[1], &c, 1) != 1)
+		if (read(down[0], &c, 1) != 1)
 			_exit(4);
 		_exit(0);
 	}
-	dbuf = recv_fd(sv[0]);
+	ASSERT_EQ(read(up[0], &dbuf, sizeof(dbuf)), sizeof(dbuf));
+	pidfd = syscall(__NR_pidfd_open, pid, 0);
+	ASSERT_GE(pidfd, 0);
+	dbuf = syscall(__NR_pidfd_getfd, pidfd, dbuf, 0);
 	ASSERT_GE(dbuf, 0);
 	ASSERT_EQ(attach(self->imp, dbuf, 0), 0);
 	ASSERT_EQ(dev_rw(self->imp, false, 0, NPAGES, self->data, &r), 0);
 	for (k = 0; k < NPAGES; k++)
 		EXPECT_EQ(gen_of(self->data, k, k), 7);
-	ASSERT_EQ(write(sv[0], &c, 1), 1);
+	ASSERT_EQ(write(down[1], &c, 1), 1);
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	EXPECT_EQ(dev_rw(self->imp, false, 0, NPAGES, self->data, &r), -ESRCH);
+	EXPECT_GE(r.moves, 1);
 	EXPECT_EQ(ioctl(self->imp, EDU_MIRROR_IMPORT_DETACH), 0);
 	close(dbuf);
-	close(sv[0]);
-	close(sv[1]);
+	close(pidfd);
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+	close(down[1]);
 }
 
 /*
