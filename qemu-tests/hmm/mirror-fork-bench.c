@@ -127,13 +127,11 @@ static int run(const char *kind, int edu, int thp)
 		}
 		refaulted += f > 0;
 	}
-	printf("# mbench: fork, %lu MiB mirrored (%s pages), %s: "
-	       "pages the device re-faulted to read it after fork: %lu of %lu\n",
+	printf("# mbench: fork, %lu MiB mirrored (%s pages), %s: pages the device re-faulted to read it after fork: %lu of %lu\n",
 	       BUF_SIZE >> 20, thp ? "THP" : "4 KiB", kind, refaulted, npages);
 	if (edu)
-		printf("# mbench: target: re-faults for reads after fork (%s pages): "
-		       "%lu (target 0): %s\n", thp ? "THP" : "4 KiB", refaulted,
-		       refaulted ? "not met" : "met");
+		printf("# mbench: target: re-faults for reads after fork (%s pages): %lu (target 0): %s\n",
+		       thp ? "THP" : "4 KiB", refaulted, refaulted ? "not met" : "met");
 	ret = 0;
 out:
 	free(bounce);

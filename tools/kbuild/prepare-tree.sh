@@ -11,7 +11,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ksrc=$top/build/linux
 tarball=/usr/src/linux-source-6.12.tar.xz
-made_against=6.12.117
+made_against=6.12.118
 
 if [ ! -f "$ksrc/Makefile" ]; then
 	[ -f "$tarball" ] || { echo "prepare-tree: $tarball missing (run tools/kbuild/deps.sh)" >&2; exit 1; }
