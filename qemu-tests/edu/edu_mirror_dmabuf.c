@@ -35,10 +35,15 @@ struct edu_import {
 	u64 maps;
 	u64 moves;
 	/* Each request's DMA is a fence of this timeline in the resv. */
-	spinlock_t fence_lock;
 	u64 fence_context;
 	u64 fence_seqno;
 };
+
+/*
+ * The fences' lock outlives every import: a waiter may still hold a
+ * fence of an import that was detached and freed meanwhile.
+ */
+static DEFINE_SPINLOCK(import_fence_lock);
 
 static const char *import_fence_name(struct dma_fence *fence)
 {
@@ -141,7 +146,6 @@ static int import_attach(struct mirror_file *mf, struct edu_mirror_import *r)
 		import_free(imp);
 		return ret;
 	}
-	spin_lock_init(&imp->fence_lock);
 	imp->fence_context = dma_fence_context_alloc(1);
 	mf->import = imp;
 	return 0;
@@ -207,7 +211,7 @@ static int import_rw(struct mirror_file *mf, struct edu_mirror_import *r,
 	struct edu_import *imp = mf->import;
 	struct mirror_dev *md = mf->md;
 	struct device *dev = &md->edu.pdev->dev;
-	struct dma_fence *fence;
+	struct dma_fence *fence, *stub;
 	struct dma_resv *resv;
 	dma_addr_t bounce;
 	bool cookie;
@@ -245,13 +249,22 @@ static int import_rw(struct mirror_file *mf, struct edu_mirror_import *r,
 		 * fault or an allocation: the exporter's notifier waits for
 		 * it.  The mapping exists already; the DMA only waits for edu.
 		 */
-		dma_fence_init(fence, &import_fence_ops, &imp->fence_lock,
+		dma_fence_init(fence, &import_fence_ops, &import_fence_lock,
 			       imp->fence_context, ++imp->fence_seqno);
 		dma_resv_add_fence(resv, fence, DMA_RESV_USAGE_BOOKKEEP);
 		cookie = dma_fence_begin_signalling();
 		ret = import_dma(md, imp, r->offset, r->len, bounce, write);
 		dma_fence_signal(fence);
 		dma_fence_end_signalling(cookie);
+		/*
+		 * Signalled: leave the built-in stub in its place, so that no
+		 * fence with this module's ops outlives the module in a
+		 * buffer another process still holds.
+		 */
+		stub = dma_fence_get_stub();
+		dma_resv_replace_fences(resv, imp->fence_context, stub,
+					DMA_RESV_USAGE_BOOKKEEP);
+		dma_fence_put(stub);
 		dma_fence_put(fence);
 		fence = NULL;
 	}

@@ -131,8 +131,10 @@ FIXTURE_TEARDOWN(dmabuf)
 {
 	if (self->buf)
 		munmap(self->buf, NPAGES * PAGE);
-	close(self->imp);
-	close(self->exp);
+	if (self->imp >= 0)
+		close(self->imp);
+	if (self->exp >= 0)
+		close(self->exp);
 }
 
 /* The importer reads what the process wrote, and the process what it wrote. */
@@ -390,6 +392,34 @@ TEST_F(dmabuf, bad_input)
 	munmap(self->buf, (NPAGES - 1) * PAGE);
 	self->buf = NULL;
 	close(dbuf);
+}
+
+/*
+ * The importer's fences must not outlive its module: import and DMA
+ * (which leaves a fence in the buffer's resv), close both device files,
+ * unload gpt_edu_mirror while this process still holds the dma-buf, then
+ * drop the dma-buf, which releases the resv's fences; a fence whose ops or
+ * lock were in the module would oops here.  The module is loaded again
+ * for the tests and plan steps that follow.
+ */
+TEST_F(dmabuf, fence_outlives_importer_module)
+{
+	struct edu_mirror_import r;
+	int dbuf = -1, ko;
+
+	ASSERT_EQ(export(self->exp, self->buf, NPAGES * PAGE, &dbuf), 0);
+	ASSERT_EQ(attach(self->imp, dbuf, 0), 0);
+	ASSERT_EQ(dev_rw(self->imp, false, 0, 1, self->data, &r), 0);
+	EXPECT_EQ(gen_of(self->data, 0, 0), 1);
+	close(self->imp);
+	close(self->exp);
+	self->imp = self->exp = -1;
+	ASSERT_EQ(syscall(__NR_delete_module, "gpt_edu_mirror", O_NONBLOCK), 0);
+	close(dbuf);
+	ko = open("/tests/gpt_edu_mirror.ko", O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(ko, 0);
+	ASSERT_EQ(syscall(__NR_finit_module, ko, "", 0), 0);
+	close(ko);
 }
 
 TEST_HARNESS_MAIN
