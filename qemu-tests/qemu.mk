@@ -147,13 +147,13 @@ HMM_CFLAGS     = -static -O2 -I $(KSRC)/tools/testing/selftests -I $(KSRC) \
 $(HMM_TESTS): $(QT)/hmm/hmm-tests-edu.c $(KSRC)/tools/testing/selftests/mm/hmm-tests.c
 	@gcc $(HMM_CFLAGS) -w -o $@ $< -lpthread
 
-$(HMM_ADV): $(QT)/hmm/mirror-adversarial.c
+$(HMM_ADV): $(QT)/hmm/mirror-adversarial.c $(QT)/hmm/guest-compat.h
 	@gcc $(HMM_CFLAGS) -Wall -Werror -o $@ $< -lpthread
 
 $(HMM_DEMO): $(QT)/hmm/svm-demo.c $(QT)/edu/edu_mirror_uapi.h
 	@gcc -static -O2 -Wall -Werror -I $(QT)/edu -o $@ $<
 
-$(HMM_DMABUF): $(QT)/hmm/dmabuf-tests.c $(QT)/edu/edu_mirror_uapi.h
+$(HMM_DMABUF): $(QT)/hmm/dmabuf-tests.c $(QT)/hmm/guest-compat.h $(QT)/edu/edu_mirror_uapi.h
 	@gcc $(HMM_CFLAGS) -Wall -Werror -I $(QT)/edu -o $@ $< -lpthread
 
 $(HMM_FORK): $(QT)/hmm/mirror-fork-bench.c $(QT)/edu/edu_mirror_uapi.h

@@ -196,13 +196,19 @@ int edu_copy(struct edu_dev *edu, u64 src, u64 dst, unsigned long len)
 	return 0;
 }
 
-static int mirror_check_cmd(const struct hmm_dmirror_cmd *cmd)
+/* [addr, addr + len) is page aligned, not empty, within a command's size. */
+static bool user_range_ok(u64 addr, u64 len)
 {
 	u64 end;
 
-	if (!cmd->npages || cmd->npages > MAX_NPAGES ||
-	    !PAGE_ALIGNED(cmd->addr) ||
-	    check_add_overflow(cmd->addr, cmd->npages << PAGE_SHIFT, &end))
+	return len && len <= (MAX_NPAGES << PAGE_SHIFT) &&
+	       PAGE_ALIGNED(addr | len) && !check_add_overflow(addr, len, &end);
+}
+
+static int mirror_check_cmd(const struct hmm_dmirror_cmd *cmd)
+{
+	if (cmd->npages > MAX_NPAGES ||
+	    !user_range_ok(cmd->addr, cmd->npages << PAGE_SHIFT))
 		return -EINVAL;
 	return 0;
 }
@@ -300,13 +306,10 @@ static int mirror_copy(struct mirror_file *mf, struct edu_mirror_copy *c)
 {
 	struct mirror_dev *md = mf->md;
 	unsigned long faults = 0, n;
-	u64 off, end;
+	u64 off;
 	int ret;
 
-	if (!c->len || c->len > (MAX_NPAGES << PAGE_SHIFT) ||
-	    !PAGE_ALIGNED(c->src | c->dst | c->len) ||
-	    check_add_overflow(c->src, c->len, &end) ||
-	    check_add_overflow(c->dst, c->len, &end) ||
+	if (!user_range_ok(c->src, c->len) || !user_range_ok(c->dst, c->len) ||
 	    (c->src < c->dst + c->len && c->dst < c->src + c->len))
 		return -EINVAL;
 	c->copied = 0;
@@ -346,12 +349,9 @@ static int mirror_copy(struct mirror_file *mf, struct edu_mirror_copy *c)
 static int mirror_fault_only(struct mirror_file *mf, struct edu_mirror_fault *f)
 {
 	unsigned long faults = 0;
-	u64 end;
 	int ret;
 
-	if (!f->len || f->len > (MAX_NPAGES << PAGE_SHIFT) ||
-	    !PAGE_ALIGNED(f->addr | f->len) ||
-	    check_add_overflow(f->addr, f->len, &end) ||
+	if (!user_range_ok(f->addr, f->len) ||
 	    (f->flags & ~(u64)EDU_MIRROR_FAULT_WRITE))
 		return -EINVAL;
 	ret = iommu_mirror_access_begin(mf->mirror, f->addr, f->len,

@@ -31,30 +31,21 @@
 #include <unistd.h>
 
 #include "edu_mirror_uapi.h"
+#include "guest-compat.h"
 
 #define PAGE		4096UL
 #define NPAGES		4UL
 #define MAGIC		0x646d616275662e00ULL	/* "dmabuf." */
 
-#ifndef MADV_SOFT_OFFLINE
-#define MADV_SOFT_OFFLINE 101
-#endif
-#ifndef __NR_pidfd_open
-#define __NR_pidfd_open 434
-#endif
-#ifndef __NR_pidfd_getfd
-#define __NR_pidfd_getfd 438
-#endif
-
-static uint64_t word(unsigned int gen, unsigned long page)
+static __u64 word(unsigned int gen, unsigned long page)
 {
-	return MAGIC ^ ((uint64_t)gen << 32) ^ page;
+	return MAGIC ^ ((__u64)gen << 32) ^ page;
 }
 
 static void fill(void *p, unsigned long first, unsigned long npages,
 		 unsigned int gen)
 {
-	uint64_t *w = p;
+	__u64 *w = p;
 	unsigned long i;
 
 	for (i = 0; i < npages * PAGE / 8; i++)
@@ -64,8 +55,8 @@ static void fill(void *p, unsigned long first, unsigned long npages,
 /* The generation page @page (numbered @first + k in the buffer) holds, or -1. */
 static long gen_of(const void *p, unsigned long k, unsigned long page)
 {
-	const uint64_t *w = (const uint64_t *)((const char *)p + k * PAGE);
-	uint64_t g = (w[0] ^ MAGIC ^ page) >> 32;
+	const __u64 *w = (const __u64 *)((const char *)p + k * PAGE);
+	__u64 g = (w[0] ^ MAGIC ^ page) >> 32;
 	unsigned long i;
 
 	for (i = 0; i < PAGE / 8; i++)
@@ -200,9 +191,9 @@ TEST_F(dmabuf, cow_after_fork)
 }
 
 /* The physical page behind @p, from /proc/self/pagemap (0 if unknown). */
-static uint64_t pfn_of(void *p)
+static __u64 pfn_of(void *p)
 {
-	uint64_t e = 0;
+	__u64 e = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
 
 	if (fd < 0)
@@ -221,7 +212,7 @@ static uint64_t pfn_of(void *p)
 TEST_F(dmabuf, migration)
 {
 	struct edu_mirror_import r;
-	uint64_t before, after;
+	__u64 before, after;
 	unsigned long k;
 	int dbuf = -1, fd;
 
@@ -413,7 +404,8 @@ TEST_F(dmabuf, fence_outlives_importer_module)
 	EXPECT_EQ(gen_of(self->data, 0, 0), 1);
 	close(self->imp);
 	close(self->exp);
-	self->imp = self->exp = -1;
+	self->imp = -1;
+	self->exp = -1;
 	ASSERT_EQ(syscall(__NR_delete_module, "gpt_edu_mirror", O_NONBLOCK), 0);
 	close(dbuf);
 	ko = open("/tests/gpt_edu_mirror.ko", O_RDONLY | O_CLOEXEC);

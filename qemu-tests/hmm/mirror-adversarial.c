@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include <lib/test_hmm_uapi.h>
+#include "guest-compat.h"
 
 #define PAGE		4096UL
 #define TWO_MB		(2UL << 20)
@@ -48,15 +49,6 @@
 /* A generation no test writes, for "nothing arrived". */
 #define GEN_NONE	0xfffffU
 
-#ifndef MADV_SOFT_OFFLINE
-#define MADV_SOFT_OFFLINE 101	/* uapi asm-generic/mman-common.h */
-#endif
-#ifndef __NR_pidfd_open
-#define __NR_pidfd_open 434
-#endif
-#ifndef __NR_pidfd_getfd
-#define __NR_pidfd_getfd 438
-#endif
 
 static uint64_t word(unsigned int gen, unsigned long page)
 {

@@ -41,7 +41,7 @@
 static long page_size;
 
 /* Fault passes a device read of one page needs now, or -1. */
-static long probe(int fd, int edu, char *addr, uint64_t *scratch)
+static long probe(int fd, int edu, char *addr, __u64 *scratch)
 {
 	struct edu_mirror_fault f = {
 		.addr = (uintptr_t)addr, .len = page_size,
@@ -62,7 +62,7 @@ static long probe(int fd, int edu, char *addr, uint64_t *scratch)
 }
 
 /* Mirror the whole buffer, as a first device read would. */
-static int mirror_all(int fd, int edu, char *buf, uint64_t *bounce)
+static int mirror_all(int fd, int edu, char *buf, __u64 *bounce)
 {
 	struct edu_mirror_fault f = {
 		.addr = (uintptr_t)buf, .len = BUF_SIZE,
@@ -81,7 +81,7 @@ static int run(const char *kind, int edu, int thp)
 {
 	unsigned long npages = BUF_SIZE / page_size, i, refaulted = 0;
 	char *raw, *buf;
-	uint64_t *bounce, scratch[512];
+	__u64 *bounce, scratch[512];
 	int fd, status, ret = 1;
 	pid_t pid;
 
@@ -101,7 +101,7 @@ static int run(const char *kind, int edu, int thp)
 	madvise(buf, BUF_SIZE, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	/* Each page holds its own address: a probe read checks it. */
 	for (i = 0; i < npages; i++)
-		*(uint64_t *)(buf + i * page_size) = (uintptr_t)buf + i * page_size;
+		*(__u64 *)(buf + i * page_size) = (uintptr_t)buf + i * page_size;
 	if (mirror_all(fd, edu, buf, bounce)) {
 		perror("mirror the buffer");
 		goto out;
@@ -127,11 +127,13 @@ static int run(const char *kind, int edu, int thp)
 		}
 		refaulted += f > 0;
 	}
-	printf("# mbench: fork, %lu MiB mirrored (%s pages), %s: pages the device re-faulted to read it after fork: %lu of %lu\n",
-	       BUF_SIZE >> 20, thp ? "THP" : "4 KiB", kind, refaulted, npages);
+	fprintf(stdout,
+		"# mbench: fork, %lu MiB mirrored (%s pages), %s: pages the device re-faulted to read it after fork: %lu of %lu\n",
+		BUF_SIZE >> 20, thp ? "THP" : "4 KiB", kind, refaulted, npages);
 	if (edu)
-		printf("# mbench: target: re-faults for reads after fork (%s pages): %lu (target 0): %s\n",
-		       thp ? "THP" : "4 KiB", refaulted, refaulted ? "not met" : "met");
+		fprintf(stdout,
+			"# mbench: target: re-faults for reads after fork (%s pages): %lu (target 0): %s\n",
+			thp ? "THP" : "4 KiB", refaulted, refaulted ? "not met" : "met");
 	ret = 0;
 out:
 	free(bounce);

@@ -127,10 +127,11 @@ int main(int argc, char **argv)
 	printf("demo: copy 4 MiB %p -> %p by DMA: %s, %llu bytes in %.0f s of guest time %s\n",
 	       (void *)src, (void *)dst, ret ? strerror(-ret) : "ok",
 	       (unsigned long long)c.copied, secs, "(edu: 100 ms per transfer)");
-	printf("demo:   mirror: %llu fault passes, %llu pages mapped, %llu of them in 2 MiB IOMMU pages (%llu huge)\n",
-	       (unsigned long long)(s1.faults - s0.faults),
-	       (unsigned long long)s1.mapped,
-	       (unsigned long long)s1.huge * 512, (unsigned long long)s1.huge);
+	fprintf(stdout,
+		"demo:   mirror: %llu fault passes, %llu pages mapped, %llu of them in 2 MiB IOMMU pages (%llu huge)\n",
+		(unsigned long long)(s1.faults - s0.faults),
+		(unsigned long long)s1.mapped,
+		(unsigned long long)s1.huge * 512, (unsigned long long)s1.huge);
 	check(!ret && c.copied == SIZE, "the copy completed");
 	check(same(dst, SIZE, 1), "the CPU reads the copied bytes in the destination");
 	printf("demo:   verified %lu bytes in the destination with the CPU\n", SIZE);
@@ -147,10 +148,11 @@ int main(int argc, char **argv)
 	munmap(dst + SIZE / 2, SIZE / 2);
 	stats(&s1);
 	ret = dev_copy(dst, src, SIZE, &c, &secs);
-	printf("demo: munmap half of the destination (%llu invalidation, %llu pages left mapped); copy: %s, %llu bytes moved\n",
-	       (unsigned long long)(s1.invalidations - s0.invalidations),
-	       (unsigned long long)s1.mapped, ret ? strerror(-ret) : "ok",
-	       (unsigned long long)c.copied);
+	fprintf(stdout,
+		"demo: munmap half of the destination (%llu invalidation, %llu pages left mapped); copy: %s, %llu bytes moved\n",
+		(unsigned long long)(s1.invalidations - s0.invalidations),
+		(unsigned long long)s1.mapped, ret ? strerror(-ret) : "ok",
+		(unsigned long long)c.copied);
 	check(ret == -EFAULT && !c.copied, "a copy into unmapped memory is refused");
 
 	/* 4. mprotect the destination read-only: writes refused, reads go on. */
@@ -188,12 +190,14 @@ int main(int argc, char **argv)
 	stats(&s1);
 	if (write(go[1], "x", 1) != 1 || waitpid(pid, &status, 0) != pid)
 		status = -1;
-	printf("demo: fork; parent writes its source (COW), device copies: %s; parent sees new bytes: %s; child still sees its own: %s\n",
-	       ret ? strerror(-ret) : "ok", same(dst, SIZE / 2, 5) ? "yes" : "NO",
-	       WIFEXITED(status) && !WEXITSTATUS(status) ? "yes" : "NO");
-	printf("demo:   %llu invalidations (fork write-protected in place, COW moved pages), %llu fault passes\ndemo:   (a pass per transfer that found its pages unmapped since the copy began: the mm rearranged the copied-on-write pages under the 100 s copy)\n",
-	       (unsigned long long)(s1.invalidations - s0.invalidations),
-	       (unsigned long long)(s1.faults - s0.faults));
+	fprintf(stdout,
+		"demo: fork; parent writes its source (COW), device copies: %s; parent sees new bytes: %s; child still sees its own: %s\n",
+		ret ? strerror(-ret) : "ok", same(dst, SIZE / 2, 5) ? "yes" : "NO",
+		WIFEXITED(status) && !WEXITSTATUS(status) ? "yes" : "NO");
+	fprintf(stdout,
+		"demo:   %llu invalidations (fork write-protected in place, COW moved pages), %llu fault passes\ndemo:   (a pass per transfer that found its pages unmapped since the copy began: the mm rearranged the copied-on-write pages under the 100 s copy)\n",
+		(unsigned long long)(s1.invalidations - s0.invalidations),
+		(unsigned long long)(s1.faults - s0.faults));
 	check(!ret && same(dst, SIZE / 2, 5), "after fork the device follows the parent's pages");
 	check(WIFEXITED(status) && !WEXITSTATUS(status),
 	      "the child's copy-on-write pages never see the parent's DMA");
