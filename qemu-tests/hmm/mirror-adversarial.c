@@ -49,7 +49,6 @@
 /* A generation no test writes, for "nothing arrived". */
 #define GEN_NONE	0xfffffU
 
-
 static uint64_t word(unsigned int gen, unsigned long page)
 {
 	return MAGIC ^ ((uint64_t)gen << 32) ^ page;
