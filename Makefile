@@ -7,8 +7,13 @@
 #                   QEMU guests
 #   make bench      benchmarks (userspace and KUnit on UML)
 #
+#   make series     the project as a git format-patch series against
+#                   Debian's linux-source-6.12, in build/series/
+#   make check      checkpatch, kernel-doc, sparse, Sphinx, and the series:
+#                   git am, same tree as the tests', every patch builds
+#
 # Pieces: deps tree kernel user-test kunit kunit-qemu qemu-test qemu-hmm
-# check clean.
+# hmm-progs clean.
 # Everything is built under build/ (ignored); nothing outside the repo
 # except Debian packages installed by tools/kbuild/deps.sh.
 
@@ -28,7 +33,7 @@ export CCACHE_BASEDIR ?= $(B)
 KMAKE_CC := CC="ccache gcc" HOSTCC="ccache gcc"
 
 .PHONY: all run test bench deps tree kernel user-test kunit qemu-test \
-	check clean user-bench kunit-bench qemu-bench qemu-mirror-bench kunit-qemu
+	check series clean user-bench kunit-bench qemu-bench qemu-mirror-bench kunit-qemu
 
 all: test
 
@@ -98,7 +103,12 @@ test: deps
 
 bench: user-bench kunit-bench qemu-bench qemu-mirror-bench
 
-check: tree
+# The project as a patch series against Debian's 6.12 (build/series/).
+series: tree
+	@$(TOP)/tools/kbuild/deps.sh check
+	@$(TOP)/tools/kbuild/series.sh $(B)
+
+check: series kernel
 	@$(TOP)/tools/kbuild/check.sh $(KSRC) $(B)
 
 clean:

@@ -1323,15 +1323,14 @@ static struct kunit_suite gpt_suite_##fmtname = {			\
 	.name = "gpt_" #fmtname,					\
 	.init = gpt_init_##fmtname,					\
 	.test_cases = gpt_cases,					\
-}
+};									\
+kunit_test_suite(gpt_suite_##fmtname)
 
+/* One suite per format, all running the same cases. */
 GPT_SUITE(vtd_ss, fmt_vtd);
 GPT_SUITE(amd_v1, fmt_amd);
 GPT_SUITE(x86_64, fmt_x86);
 GPT_SUITE(arm_lpae_s1, fmt_arm);
-
-kunit_test_suites(&gpt_suite_vtd_ss, &gpt_suite_amd_v1, &gpt_suite_x86_64,
-		  &gpt_suite_arm_lpae_s1);
 
 MODULE_DESCRIPTION("KUnit tests for the generic page table");
 MODULE_LICENSE("GPL");

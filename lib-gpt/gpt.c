@@ -316,7 +316,7 @@ static int gpt_pfns_args(struct gpt *pt, u64 iova, const unsigned long *pfns,
 /**
  * gpt_map_pfns() - map an array of pages, as hmm_range_fault() returns it
  * @pt: the page table
- * @iova: IOVA of @pfns[0], 4 KiB aligned
+ * @iova: IOVA of the first entry of @pfns, 4 KiB aligned
  * @pfns: one entry per 4 KiB page: pfn | GPT_PFN_VALID [| GPT_PFN_WRITE]
  * @npages: number of entries
  * @prot: protection for every page; GPT_WRITE is granted only where the
@@ -356,7 +356,7 @@ EXPORT_SYMBOL_GPL(gpt_map_pfns);
 /**
  * gpt_update_pfns() - make a range match a new array of pages
  * @pt: the page table
- * @iova: IOVA of @pfns[0], 4 KiB aligned
+ * @iova: IOVA of the first entry of @pfns, 4 KiB aligned
  * @pfns: as for gpt_map_pfns()
  * @npages: number of entries
  * @prot: as for gpt_map_pfns()

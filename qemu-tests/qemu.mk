@@ -33,6 +33,9 @@ INITRAMFS := $(B)/qemu-initramfs.cpio.gz
 # Out-of-tree test modules: one folder each under qemu-tests/, holding a
 # Kbuild file and its sources.  Add a folder here to add a module.
 QEMU_MODULE_DIRS := edu ab
+# edu's Kbuild is also drivers/misc/gpt_edu/ of the patch series, where
+# these are Kconfig symbols; out of tree the runner sets them.
+QEMU_MODULE_SYMS := CONFIG_GPT_EDU_TESTS=m CONFIG_GPT_EDU_MIRROR=m
 # Guest test programs (static executables) copied into the initramfs and
 # run after the modules, in name order; none yet.
 QEMU_PROGRAMS ?=
@@ -56,7 +59,8 @@ qemu-modules: kernel
 		for f in $(QT)/$$d/Kbuild $(QT)/$$d/*.c $(QT)/$$d/*.h; do \
 			[ -e "$$f" ] && ln -sfn "$$f" $(QMOD)/$$d/; \
 		done; \
-		$(KLOCK) $(KMAKE_X86) -s -j$(JOBS) W=1 C=1 M=$(QMOD)/$$d modules; \
+		$(KLOCK) $(KMAKE_X86) -s -j$(JOBS) W=1 C=1 M=$(QMOD)/$$d \
+			$(QEMU_MODULE_SYMS) modules; \
 	done
 
 initramfs: qemu-modules
@@ -130,37 +134,27 @@ qemu-bench: initramfs
 # freed page is reported ("pagealloc: memory corruption" is a splat);
 # kunit.enable=0 because the built-in suites already ran in make qemu-test.
 HMM_INITRAMFS := $(B)/qemu-hmm-initramfs.cpio.gz
-HMM_TESTS     := $(B)/hmm-tests-edu
-HMM_ADV       := $(B)/mirror-adversarial
-HMM_DEMO      := $(B)/svm-demo
-HMM_FORK      := $(B)/mirror-fork-bench
-HMM_DMABUF    := $(B)/dmabuf-tests
+# The guest programs are the iommu_mirror selftests (qemu-tests/hmm, linked
+# into the tree as tools/testing/selftests/iommu_mirror), built the way
+# kselftests are.
+HMM_PROGS     := $(B)/selftests/kselftest/iommu_mirror
+HMM_TESTS     := $(HMM_PROGS)/hmm-tests-edu
+HMM_ADV       := $(HMM_PROGS)/mirror-adversarial
+HMM_DEMO      := $(HMM_PROGS)/svm-demo
+HMM_FORK      := $(HMM_PROGS)/mirror-fork-bench
+HMM_DMABUF    := $(HMM_PROGS)/dmabuf-tests
 HMM_STAGES    := qemu-hmm-vtd qemu-hmm-amd
 HMM_TIMEOUT   ?= 1800
 HMM_EDU       := -device edu,dma_mask=0xffffffffffffffff
-HMM_CFLAGS     = -static -O2 -I $(KSRC)/tools/testing/selftests -I $(KSRC) \
-		 -I $(KSRC)/tools/include/uapi
-
 .PHONY: hmm-initramfs qemu-hmm qemu-mirror-bench
 
-# hmm-tests is upstream code: its warnings are not ours to fix (-w).
-$(HMM_TESTS): $(QT)/hmm/hmm-tests-edu.c $(KSRC)/tools/testing/selftests/mm/hmm-tests.c
-	@gcc $(HMM_CFLAGS) -w -o $@ $< -lpthread
-
-$(HMM_ADV): $(QT)/hmm/mirror-adversarial.c $(QT)/hmm/guest-compat.h
-	@gcc $(HMM_CFLAGS) -Wall -Werror -o $@ $< -lpthread
-
-$(HMM_DEMO): $(QT)/hmm/svm-demo.c $(QT)/edu/edu_mirror_uapi.h
-	@gcc -static -O2 -Wall -Werror -I $(QT)/edu -o $@ $<
-
-$(HMM_DMABUF): $(QT)/hmm/dmabuf-tests.c $(QT)/hmm/guest-compat.h $(QT)/edu/edu_mirror_uapi.h
-	@gcc $(HMM_CFLAGS) -Wall -Werror -I $(QT)/edu -o $@ $< -lpthread
-
-$(HMM_FORK): $(QT)/hmm/mirror-fork-bench.c $(QT)/edu/edu_mirror_uapi.h
-	@gcc $(HMM_CFLAGS) -Wall -Werror -I $(QT)/edu -o $@ $<
+.PHONY: hmm-progs
+hmm-progs: tree
+	@$(MAKE) -s -C $(KSRC)/tools/testing/selftests TARGETS=iommu_mirror \
+		O=$(B)/selftests
 
 hmm-initramfs: qemu-modules
-	@$(MAKE) -s $(HMM_TESTS) $(HMM_ADV) $(HMM_DEMO) $(HMM_DMABUF)
+	@$(MAKE) -s hmm-progs
 	@$(QT)/mkinitramfs.sh $(HMM_INITRAMFS) $(QT)/hmm/plan $(KOBJ)/usr/gen_init_cpio \
 		$(QMOD)/edu/gpt_edu_mirror.ko $(KOBJ)/lib/test_hmm.ko $(HMM_TESTS) \
 		$(HMM_ADV) $(HMM_DEMO) $(HMM_DMABUF)
@@ -220,7 +214,7 @@ run: tree
 MBENCH_INITRAMFS := $(B)/qemu-mbench-initramfs.cpio.gz
 
 qemu-mirror-bench: qemu-modules
-	@$(MAKE) -s $(HMM_FORK)
+	@$(MAKE) -s hmm-progs
 	@$(QT)/mkinitramfs.sh $(MBENCH_INITRAMFS) $(QT)/hmm/bench-plan \
 		$(KOBJ)/usr/gen_init_cpio $(QMOD)/edu/gpt_mirror_bench.ko \
 		$(QMOD)/edu/gpt_edu_mirror.ko $(KOBJ)/lib/test_hmm.ko $(HMM_FORK)

@@ -216,7 +216,7 @@ struct io_pgtable_init_fns io_pgtable_amd_iommu_v1_gpt_init_fns = {
 /**
  * amd_gpt_map_dir() - iommu_domain_ops.map_dir for AMD-Vi domains on lib-gpt
  * @dom: the domain
- * @iova: IOVA of @pfns[0]
+ * @iova: IOVA of the first entry of @pfns
  * @pfns: hmm_range_fault()-style page array
  * @npages: number of entries
  * @prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE

@@ -13,7 +13,7 @@
 #include <linux/iommu.h>
 #include <linux/iommu-dir.h>
 #include <linux/slab.h>
-#include <asm/cacheflush.h>
+#include <linux/cacheflush.h>
 #include "gpt-iommu.h"
 #include "../intel/iommu.h"
 
@@ -300,7 +300,7 @@ int intel_gpt_read_and_clear_dirty(struct iommu_domain *domain,
 /**
  * intel_gpt_map_dir() - iommu_domain_ops.map_dir for lib-gpt domains
  * @domain: the domain
- * @iova: IOVA of @pfns[0]
+ * @iova: IOVA of the first entry of @pfns
  * @pfns: hmm_range_fault()-style page array
  * @npages: number of entries
  * @prot: IOMMU_READ / IOMMU_WRITE

@@ -206,7 +206,7 @@ static int iommu_dir_map_generic(struct iommu_dir *dir, unsigned long iova,
 /**
  * iommu_dir_map() - map a page array at an IOVA
  * @dir: the directory
- * @iova: IOVA of @pfns[0], 4 KiB aligned
+ * @iova: IOVA of the first entry of @pfns, 4 KiB aligned
  * @pfns: one entry per 4 KiB page, as hmm_range_fault() fills them
  * @npages: number of entries
  * @prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE; IOMMU_WRITE is granted only
@@ -240,7 +240,7 @@ EXPORT_SYMBOL_GPL(iommu_dir_map);
 /**
  * iommu_dir_update() - make a mapped range match a new page array
  * @dir: the directory
- * @iova: IOVA of @pfns[0], 4 KiB aligned
+ * @iova: IOVA of the first entry of @pfns, 4 KiB aligned
  * @pfns: the new array, as for iommu_dir_map()
  * @npages: number of entries
  * @prot: as for iommu_dir_map()

@@ -1,7 +1,9 @@
 #!/bin/bash
-# Style and static checks on the project's kernel code: checkpatch --strict
-# and sparse (C=2, every file rebuilt under the checker).  The project has
-# no accepted findings, so any finding fails.
+# Style and static checks on the project's kernel code: checkpatch --strict,
+# kernel-doc, sparse (C=2, every file rebuilt under the checker), and the
+# patch series, its documentation built with the kernel's Sphinx setup
+# (tools/kbuild/series-check.sh).  The project has no accepted findings, so
+# any finding fails.
 #   check.sh <ksrc> <build-root>
 set -u
 ksrc=$1 b=$2
@@ -59,4 +61,5 @@ else
 	echo "check: no x86_64 kernel configured; run 'make kernel' first for sparse"
 	fail=1
 fi
+"$top/tools/kbuild/series-check.sh" "$ksrc" "$b" || fail=1
 exit $fail

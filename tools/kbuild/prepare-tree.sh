@@ -50,6 +50,26 @@ if [ -d "$top/drivers-iommu/src" ]; then
 	done
 fi
 
+# link_dir <dir in the tree> <repo files...>: the directory holds exactly
+# these links (stale ones go).
+link_dir() {
+	local d=$ksrc/$1 f
+	shift
+	mkdir -p "$d"
+	find "$d" -maxdepth 1 -type l -delete
+	for f in "$@"; do
+		[ -e "$f" ] && ln -sfn "$f" "$d/$(basename "$f")"
+	done
+	return 0
+}
+# The edu test drivers, the mirror's selftests and the documentation, where
+# the patch series puts them (tools/kbuild/series.sh).
+link_dir drivers/misc/gpt_edu "$top"/qemu-tests/edu/Kconfig \
+	"$top"/qemu-tests/edu/Kbuild "$top"/qemu-tests/edu/*.[ch]
+link_dir tools/testing/selftests/iommu_mirror "$top"/qemu-tests/hmm/Makefile \
+	"$top"/qemu-tests/hmm/config "$top"/qemu-tests/hmm/*.[ch]
+link_dir Documentation/driver-api/gpt "$top"/Documentation/*.rst
+
 for p in "$top"/drivers-iommu/patches/*.patch; do
 	[ -e "$p" ] || continue
 	name=$(basename "$p")

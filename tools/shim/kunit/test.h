@@ -39,13 +39,20 @@ void kunit_shim_register(struct kunit_suite **suites, int n);
 void kunit_shim_fail(struct kunit *test, const char *file, int line,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-#define kunit_test_suites(...)						\
-	static struct kunit_suite *__kunit_suites[] = { __VA_ARGS__ };	\
-	static void __attribute__((constructor)) __kunit_register(void)	\
+/* Unique names per use: a file may register several suites. */
+#define __kunit_shim_cat2(a, b)	a##b
+#define __kunit_shim_cat(a, b)	__kunit_shim_cat2(a, b)
+#define __kunit_shim_suites(arr, reg, ...)				\
+	static struct kunit_suite *arr[] = { __VA_ARGS__ };		\
+	static void __attribute__((constructor)) reg(void)		\
 	{								\
-		kunit_shim_register(__kunit_suites,			\
-				    ARRAY_SIZE(__kunit_suites));	\
+		kunit_shim_register(arr, ARRAY_SIZE(arr));		\
 	}
+#define kunit_test_suites(...)						\
+	__kunit_shim_suites(__kunit_shim_cat(__kunit_suites_, __LINE__),	\
+			    __kunit_shim_cat(__kunit_register_, __LINE__),	\
+			    __VA_ARGS__)
+#define kunit_test_suite(suite)	kunit_test_suites(&(suite))
 
 #define kunit_info(test, fmt, ...)	printf("    # " fmt, ##__VA_ARGS__)
 #define kunit_skip(test, fmt, ...)					\
