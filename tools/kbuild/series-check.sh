@@ -5,9 +5,9 @@
 #     project's files linked in and drivers-iommu/patches applied);
 #  3. its Sphinx documentation builds without warnings, and checkpatch
 #     --strict passes on every patch;
-#  4. every patch in turn builds the guest kernel's configuration (plus the
-#     edu test drivers as modules), incrementally and through ccache, so
-#     the series is bisectable.
+#  4. every patch in turn builds the guest kernel's configuration, plus
+#     lib-gpt's KUnit suite and the edu test drivers (as modules),
+#     incrementally and through ccache, so the series is bisectable.
 #   series-check.sh <ksrc> <build-root> [jobs]
 set -uo pipefail
 
@@ -19,6 +19,7 @@ series=$b/series
 am=$b/series-am/linux
 obj=$b/series-am/x86_64
 log=$b/series-am/build.log
+export CCACHE_DIR=${CCACHE_DIR:-$b/ccache} CCACHE_BASEDIR=${CCACHE_BASEDIR:-$b}
 fail=0
 
 [ -d "$b/series-git/.git" ] && ls "$series"/0001-*.patch >/dev/null 2>&1 ||
@@ -97,13 +98,13 @@ for c in $(git -C "$am" rev-list --reverse base..HEAD); do
 	git -C "$am" checkout -q --detach "$c"
 	subj=$(git -C "$am" log -1 --format=%s "$c")
 	cp "$b/x86_64/.config" "$obj/.config"
-	printf 'CONFIG_GPT_EDU_MIRROR=m\nCONFIG_GPT_EDU_TESTS=m\n' >> "$obj/.config"
+	printf 'CONFIG_GPT_KUNIT_TEST=y\nCONFIG_GPT_EDU_MIRROR=m\nCONFIG_GPT_EDU_TESTS=m\n' >> "$obj/.config"
 	t0=$(date +%s)
 	echo "== [$n] $subj" >> "$log"
 	if kmake -s olddefconfig && kmake -s -j"$jobs" &&
 	   ! grep -q '^\(.*: \)\?\(error\|warning\):' <(sed -n "/^== \[$n\] /,\$p" "$log"); then
 		built=$((built + 1))
-		syms=$(grep -oE '^CONFIG_(GPT|IOMMU_DIR|IOMMU_MIRROR|INTEL_IOMMU_GPT|AMD_IOMMU_GPT|AMD_IOMMU_V2_GPT)[A-Z0-9_]*=[ym]' \
+		syms=$(grep -oE '^CONFIG_(GPT|IOMMU_DIR|IOMMU_MIRROR|INTEL_IOMMU_GPT|AMD_IOMMU_GPT|AMD_IOMMU_V2_GPT|GPT_EDU)[A-Z0-9_]*=[ym]' \
 			"$obj/.config" | sed 's/^CONFIG_//; s/=.*//' | tr '\n' ' ')
 		echo "series-check: [$n/${#patches[@]}] builds ($(( $(date +%s) - t0 )) s): $subj; enabled: ${syms:-none}"
 	else
