@@ -3,8 +3,10 @@
  * Userspace benchmark of lib-gpt: map and unmap at the sizes the IOMMU
  * layer sees, lookups, and beside each a plain loop that stores the same
  * number of 8-byte entries (the physical floor), all measured in one run.
- * Each figure is the best of several rounds, to shed scheduler noise.
+ * Figures are medians of several rounds with their spread; a target is
+ * met only if it holds in every round, since the machine is shared.
  */
+#include <stdlib.h>
 #include <time.h>
 #include <linux/gpt.h>
 #include "gpt-internal.h"
@@ -25,47 +27,77 @@ static u64 now_ns(void)
 
 static u64 sink;
 
-/* The floor: store @n 8-byte entries, as a table walk at best would. */
+/* Per-round figures: a target holds only if it holds in every round. */
+struct rounds {
+	double v[ROUNDS];
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct rounds sorted(struct rounds r)
+{
+	qsort(r.v, ROUNDS, sizeof(r.v[0]), cmp_double);
+	return r;
+}
+
+static double median(struct rounds r)
+{
+	return sorted(r).v[ROUNDS / 2];
+}
+
+static struct rounds ratio(struct rounds a, struct rounds b)
+{
+	struct rounds q;
+	int i;
+
+	for (i = 0; i < ROUNDS; i++)
+		q.v[i] = a.v[i] / b.v[i];
+	return q;
+}
+
+/* One round of the floor: store @n 8-byte entries, as a table walk at best would. */
 static double floor_ns(u64 n)
 {
 	static u64 buf[SZ_1G / SZ_4K];
-	double best = 1e30;
-	int r;
+	u64 t = now_ns(), i, done = 0;
 
-	for (r = 0; r < ROUNDS; r++) {
-		u64 t = now_ns(), i, done = 0;
+	while (done < n) {
+		u64 k = min(n - done, (u64)ARRAY_SIZE(buf));
 
-		while (done < n) {
-			u64 k = min(n - done, (u64)ARRAY_SIZE(buf));
-
-			/* One 8-byte store per entry, as a table update does. */
-			for (i = 0; i < k; i++)
-				WRITE_ONCE(buf[i], (i << 12) | 3);
-			done += k;
-		}
-		t = now_ns() - t;
-		best = min(best, (double)t);
+		/* One 8-byte store per entry, as a table update does. */
+		for (i = 0; i < k; i++)
+			WRITE_ONCE(buf[i], (i << 12) | 3);
+		done += k;
 	}
+	t = now_ns() - t;
 	sink += buf[n % ARRAY_SIZE(buf)];
-	return best;
+	return t;
 }
 
 struct result {
-	double map, unmap;	/* ns per call */
+	struct rounds map, unmap;	/* ns per call */
+	struct rounds floor;		/* ns to store as many entries as a call writes */
 };
 
 /*
  * Each round maps @reps ranges at consecutive IOVAs and then unmaps them,
- * reading the clock once per batch rather than once per call.  The
- * physical address is aligned to @pgsize and no more, so the table is
- * built from leaves of exactly that size.
+ * reading the clock once per batch rather than once per call, then times
+ * the floor for one call's entries, so that each round's ratio compares
+ * figures taken moments apart.  The physical address is aligned to
+ * @pgsize and no more, so the table is built from leaves of exactly that
+ * size.
  */
 static struct result time_map_unmap(const struct gpt_fmt *fmt, u64 pgsize,
 				    u64 count, unsigned int reps)
 {
 	struct gpt_cfg cfg = { .va_bits = 48, .pa_bits = 48 };
-	struct result best = { 1e30, 1e30 };
 	u64 size = pgsize * count, iova = 4 * SZ_1G, pa = 8 * SZ_1G + pgsize;
+	struct result res;
 	struct gpt_gather g;
 	struct gpt pt;
 	unsigned int k;
@@ -82,30 +114,30 @@ static struct result time_map_unmap(const struct gpt_fmt *fmt, u64 pgsize,
 			if (gpt_map(&pt, iova + k * size, pa, size, GPT_READ | GPT_WRITE,
 				    &g, GFP_KERNEL))
 				abort();
-		best.map = min(best.map, (double)(now_ns() - t) / reps);
+		res.map.v[r] = (double)(now_ns() - t) / reps;
 		gpt_gather_free(&g);
 		t = now_ns();
 		for (k = 0; k < reps; k++)
 			if (gpt_unmap(&pt, iova + k * size, size, &g) != size)
 				abort();
 		gpt_gather_free(&g);
-		best.unmap = min(best.unmap, (double)(now_ns() - t) / reps);
+		res.unmap.v[r] = (double)(now_ns() - t) / reps;
 		rcu_barrier();
+		res.floor.v[r] = floor_ns(count);
 	}
 	gpt_destroy(&pt);
-	return best;
+	return res;
 }
 
-static double time_lookup(const struct gpt_fmt *fmt)
+static struct rounds time_lookup(const struct gpt_fmt *fmt)
 {
 	struct gpt_cfg cfg = { .va_bits = 48, .pa_bits = 48 };
 	u64 iova = 4 * SZ_1G, n = 4096, i;
 	struct gpt_leaf leaf;
-	double best = 1e30;
+	struct rounds res;
+	struct gpt_gather g;
 	struct gpt pt;
 	int r;
-
-	struct gpt_gather g;
 
 	gpt_gather_init(&g);
 	if (gpt_init(&pt, fmt, &cfg, GFP_KERNEL) ||
@@ -122,10 +154,36 @@ static double time_lookup(const struct gpt_fmt *fmt)
 			}
 		t = now_ns() - t;
 		sink += sum;
-		best = min(best, (double)t / (100 * n));
+		res.v[r] = (double)t / (100 * n);
 	}
 	gpt_destroy(&pt);
-	return best;
+	return res;
+}
+
+/* "1.08x [1.02-1.31]": median and spread of the per-round ratios. */
+static const char *spread(char *buf, struct rounds q)
+{
+	struct rounds s = sorted(q);
+
+	sprintf(buf, "%.2fx [%.2f-%.2f]", s.v[ROUNDS / 2], s.v[0], s.v[ROUNDS - 1]);
+	return buf;
+}
+
+/* Targets, checked after the table so that it stays readable. */
+static char targets[64][160];
+static unsigned int nr_targets, nr_met;
+
+static void target(const char *what, struct rounds q, double limit, const char *unit)
+{
+	unsigned int r, within = 0;
+
+	for (r = 0; r < ROUNDS; r++)
+		within += q.v[r] <= limit;
+	nr_met += within == ROUNDS;
+	snprintf(targets[nr_targets++], sizeof(targets[0]),
+		 "target: %s <= %.1f%s: %s (%u of %d rounds within, median %.2f%s)",
+		 what, limit, unit, within == ROUNDS ? "met" : "not met", within,
+		 ROUNDS, median(q), unit);
 }
 
 int main(void)
@@ -134,39 +192,58 @@ int main(void)
 		&gpt_fmt_vtd_ss, &gpt_fmt_amd_v1, &gpt_fmt_x86_64, &gpt_fmt_arm_lpae_s1,
 	};
 	u64 n1g = SZ_1G / SZ_4K;
-	double f256 = floor_ns(256), f1g = floor_ns(n1g);
-	double f512 = floor_ns(512);
+	char b1[48], b2[48], what[64];
 	unsigned int i;
 
 	rcu_read_lock();
 	rcu_read_unlock();
-	printf("lib-gpt userspace benchmark (best of %d rounds; floor = plain loop storing the same number of 8-byte entries)\n",
+	printf("lib-gpt userspace benchmark: medians of %d rounds; ratios to the floor (a plain loop storing as many 8-byte entries, timed in the same round) as median [min-max]\n",
 	       ROUNDS);
-	printf("floor: 256 entries %.1f ns (%.2f ns/entry), 262144 entries %.2f ns/entry\n",
-	       f256, f256 / 256, f1g / n1g);
-	printf("%-12s %-10s %12s %12s %12s %12s %10s %10s\n", "format", "case",
-	       "map ns", "unmap ns", "map ns/pg", "unmap ns/pg", "map/floor", "unmap/fl");
+	printf("%-12s %-9s %11s %11s %10s %10s  %-20s %-20s\n", "format", "case",
+	       "map ns", "unmap ns", "map ns/pg", "unmap/pg", "map/floor", "unmap/floor");
 	for (i = 0; i < ARRAY_SIZE(fmts); i++) {
+		const char *name = fmts[i]->name;
 		struct result one = time_map_unmap(fmts[i], SZ_4K, 1, 4096);
 		struct result r256 = time_map_unmap(fmts[i], SZ_4K, 256, 64);
 		struct result r1g = time_map_unmap(fmts[i], SZ_4K, n1g, 1);
 		struct result r1g2m = time_map_unmap(fmts[i], SZ_2M, 512, 4);
+		struct rounds look = time_lookup(fmts[i]);
 
-		printf("%-12s %-10s %12.1f %12.1f %12.2f %12.2f %10s\n", fmts[i]->name,
-		       "1x4K", one.map, one.unmap, one.map, one.unmap, "");
-		printf("%-12s %-10s %12.1f %12.1f %12.2f %12.2f %9.2fx %9.2fx\n", "",
-		       "256x4K", r256.map, r256.unmap, r256.map / 256, r256.unmap / 256,
-		       r256.map / f256, r256.unmap / f256);
-		printf("%-12s %-10s %12.0f %12.0f %12.2f %12.2f %9.2fx %9.2fx\n", "",
-		       "1G as 4K", r1g.map, r1g.unmap, r1g.map / n1g, r1g.unmap / n1g,
-		       r1g.map / f1g, r1g.unmap / f1g);
-		printf("%-12s %-10s %12.1f %12.1f %12.2f %12.2f %9.2fx %9.2fx\n", "",
-		       "1G as 2M", r1g2m.map, r1g2m.unmap, r1g2m.map / 512,
-		       r1g2m.unmap / 512, r1g2m.map / f512, r1g2m.unmap / f512);
-		printf("%-12s %-10s %12.1f ns (map+unmap of one 4K page)\n", "",
-		       "4K m+u", one.map + one.unmap);
-		printf("%-12s %-10s %12.2f ns (warm, %s levels)\n", "", "lookup",
-		       time_lookup(fmts[i]), fmts[i]->can_grow ? "3" : "4");
+		printf("%-12s %-9s %11.1f %11.1f %10.2f %10.2f\n", name, "1x4K",
+		       median(one.map), median(one.unmap), median(one.map),
+		       median(one.unmap));
+		printf("%-12s %-9s %11.1f %11.1f %10.2f %10.2f  %-20s %-20s\n", "",
+		       "256x4K", median(r256.map), median(r256.unmap),
+		       median(r256.map) / 256, median(r256.unmap) / 256,
+		       spread(b1, ratio(r256.map, r256.floor)),
+		       spread(b2, ratio(r256.unmap, r256.floor)));
+		printf("%-12s %-9s %11.0f %11.0f %10.2f %10.2f  %-20s %-20s\n", "",
+		       "1G as 4K", median(r1g.map), median(r1g.unmap),
+		       median(r1g.map) / n1g, median(r1g.unmap) / n1g,
+		       spread(b1, ratio(r1g.map, r1g.floor)),
+		       spread(b2, ratio(r1g.unmap, r1g.floor)));
+		printf("%-12s %-9s %11.1f %11.1f %10.2f %10.2f  %-20s %-20s\n", "",
+		       "1G as 2M", median(r1g2m.map), median(r1g2m.unmap),
+		       median(r1g2m.map) / 512, median(r1g2m.unmap) / 512,
+		       spread(b1, ratio(r1g2m.map, r1g2m.floor)),
+		       spread(b2, ratio(r1g2m.unmap, r1g2m.floor)));
+		printf("%-12s %-9s %11.2f ns (warm, %s levels; min %.2f, max %.2f)\n", "",
+		       "lookup", median(look), fmts[i]->can_grow ? "3" : "4",
+		       sorted(look).v[0], sorted(look).v[ROUNDS - 1]);
+
+		snprintf(what, sizeof(what), "%s 256x4K map / floor", name);
+		target(what, ratio(r256.map, r256.floor), 1.5, "x");
+		snprintf(what, sizeof(what), "%s 256x4K unmap / floor", name);
+		target(what, ratio(r256.unmap, r256.floor), 1.5, "x");
+		snprintf(what, sizeof(what), "%s 1G-as-4K map / floor", name);
+		target(what, ratio(r1g.map, r1g.floor), 1.5, "x");
+		snprintf(what, sizeof(what), "%s 1G-as-4K unmap / floor", name);
+		target(what, ratio(r1g.unmap, r1g.floor), 1.5, "x");
+		snprintf(what, sizeof(what), "%s warm lookup", name);
+		target(what, look, 10.0, " ns");
 	}
+	for (i = 0; i < nr_targets; i++)
+		printf("%s\n", targets[i]);
+	printf("userspace targets: %u of %u met\n", nr_met, nr_targets);
 	return sink == 42;
 }
