@@ -186,13 +186,37 @@ static void target(const char *what, struct rounds q, double limit, const char *
 		 ROUNDS, median(q), unit);
 }
 
+/* A row with ratios: @pages leaves per call, ns printed with @prec decimals. */
+static void print_row(const char *label, const struct result *r, u64 pages,
+		      int prec)
+{
+	char b1[48], b2[48];
+
+	printf("%-12s %-9s %11.*f %11.*f %10.2f %10.2f  %-20s %-20s\n", "", label,
+	       prec, median(r->map), prec, median(r->unmap),
+	       median(r->map) / pages, median(r->unmap) / pages,
+	       spread(b1, ratio(r->map, r->floor)),
+	       spread(b2, ratio(r->unmap, r->floor)));
+}
+
+/* The map and the unmap target of a row: <= 1.5x the floor. */
+static void floor_targets(const char *fmt, const char *label, const struct result *r)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s %s map / floor", fmt, label);
+	target(what, ratio(r->map, r->floor), 1.5, "x");
+	snprintf(what, sizeof(what), "%s %s unmap / floor", fmt, label);
+	target(what, ratio(r->unmap, r->floor), 1.5, "x");
+}
+
 int main(void)
 {
 	const struct gpt_fmt *fmts[] = {
 		&gpt_fmt_vtd_ss, &gpt_fmt_amd_v1, &gpt_fmt_x86_64, &gpt_fmt_arm_lpae_s1,
 	};
 	u64 n1g = SZ_1G / SZ_4K;
-	char b1[48], b2[48], what[64];
+	char what[64];
 	unsigned int i;
 
 	rcu_read_lock();
@@ -212,33 +236,15 @@ int main(void)
 		printf("%-12s %-9s %11.1f %11.1f %10.2f %10.2f\n", name, "1x4K",
 		       median(one.map), median(one.unmap), median(one.map),
 		       median(one.unmap));
-		printf("%-12s %-9s %11.1f %11.1f %10.2f %10.2f  %-20s %-20s\n", "",
-		       "256x4K", median(r256.map), median(r256.unmap),
-		       median(r256.map) / 256, median(r256.unmap) / 256,
-		       spread(b1, ratio(r256.map, r256.floor)),
-		       spread(b2, ratio(r256.unmap, r256.floor)));
-		printf("%-12s %-9s %11.0f %11.0f %10.2f %10.2f  %-20s %-20s\n", "",
-		       "1G as 4K", median(r1g.map), median(r1g.unmap),
-		       median(r1g.map) / n1g, median(r1g.unmap) / n1g,
-		       spread(b1, ratio(r1g.map, r1g.floor)),
-		       spread(b2, ratio(r1g.unmap, r1g.floor)));
-		printf("%-12s %-9s %11.1f %11.1f %10.2f %10.2f  %-20s %-20s\n", "",
-		       "1G as 2M", median(r1g2m.map), median(r1g2m.unmap),
-		       median(r1g2m.map) / 512, median(r1g2m.unmap) / 512,
-		       spread(b1, ratio(r1g2m.map, r1g2m.floor)),
-		       spread(b2, ratio(r1g2m.unmap, r1g2m.floor)));
+		print_row("256x4K", &r256, 256, 1);
+		print_row("1G as 4K", &r1g, n1g, 0);
+		print_row("1G as 2M", &r1g2m, 512, 1);
 		printf("%-12s %-9s %11.2f ns (warm, %s levels; min %.2f, max %.2f)\n", "",
 		       "lookup", median(look), fmts[i]->can_grow ? "3" : "4",
 		       sorted(look).v[0], sorted(look).v[ROUNDS - 1]);
 
-		snprintf(what, sizeof(what), "%s 256x4K map / floor", name);
-		target(what, ratio(r256.map, r256.floor), 1.5, "x");
-		snprintf(what, sizeof(what), "%s 256x4K unmap / floor", name);
-		target(what, ratio(r256.unmap, r256.floor), 1.5, "x");
-		snprintf(what, sizeof(what), "%s 1G-as-4K map / floor", name);
-		target(what, ratio(r1g.map, r1g.floor), 1.5, "x");
-		snprintf(what, sizeof(what), "%s 1G-as-4K unmap / floor", name);
-		target(what, ratio(r1g.unmap, r1g.floor), 1.5, "x");
+		floor_targets(name, "256x4K", &r256);
+		floor_targets(name, "1G-as-4K", &r1g);
 		snprintf(what, sizeof(what), "%s warm lookup", name);
 		target(what, look, 10.0, " ns");
 	}
