@@ -1295,6 +1295,65 @@ static void gpt_test_unmap_no_alloc(struct kunit *test)
 	gpt_destroy(&pt);
 }
 
+/* The table holding the leaf that maps @iova, which must be 4 KiB. */
+static u64 *leaf_table(struct kunit *test, struct gpt *pt, u64 iova)
+{
+	unsigned int level = ~0U;
+	u64 *e = gpt_leaf_entry(pt, iova, &level);
+
+	KUNIT_EXPECT_EQ(test, level, 0);
+	return (u64 *)((uintptr_t)e & ~(uintptr_t)(PG_4K - 1));
+}
+
+/*
+ * Tables an unmap released come back to later maps from the tree's cache,
+ * but only after a grace period: until then a lockless reader may still
+ * be inside one, and must not find it turned into another part of the
+ * tree.  A reused table comes back empty.
+ */
+static void gpt_test_table_cache(struct kunit *test)
+{
+	u64 iova = 4 * PG_2M, *first, *second, *t;
+	struct gpt pt;
+	int i;
+
+	new_pt(test, &pt, 0);
+	/* @pa is not 2 MiB aligned: 4 KiB leaves in a table of their own. */
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_4K, PG_2M, GPT_READ,
+					   GFP_KERNEL), 0);
+	first = leaf_table(test, &pt, iova);
+
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, PG_2M), PG_2M);
+	KUNIT_EXPECT_EQ(test, pt.nr_cached, 1);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_4K, PG_2M, GPT_READ,
+					   GFP_ATOMIC), 0);
+	second = leaf_table(test, &pt, iova);
+	KUNIT_EXPECT_TRUE(test, second != first);
+	KUNIT_EXPECT_EQ(test, pt.nr_cached, 1);
+	rcu_read_unlock();
+
+	/*
+	 * The tree never held more than its peak in tables and cache
+	 * together: the second table has no room, it is freed.
+	 */
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, PG_2M), PG_2M);
+	KUNIT_EXPECT_EQ(test, pt.nr_cached, 1);
+	synchronize_rcu();
+	/* Half the span: the other half of the reused table must be empty. */
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_4K, PG_2M / 2, GPT_READ,
+					   GFP_KERNEL), 0);
+	t = leaf_table(test, &pt, iova);
+	KUNIT_EXPECT_TRUE(test, t == first);
+	KUNIT_EXPECT_EQ(test, pt.nr_cached, 0);
+	for (i = GPT_ENTRIES / 2; i < GPT_ENTRIES; i++)
+		KUNIT_EXPECT_EQ(test, READ_ONCE(t[i]), 0);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, PG_2M), PG_2M / 2);
+	expect_only_top(test, &pt);
+	gpt_destroy(&pt);
+	KUNIT_EXPECT_EQ(test, pt.nr_cached, 0);
+}
+
 static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_encode_decode),
 	KUNIT_CASE(gpt_test_va_bits),
@@ -1308,6 +1367,7 @@ static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_runs),
 	KUNIT_CASE(gpt_test_remap_huge),
 	KUNIT_CASE(gpt_test_unmap_no_alloc),
+	KUNIT_CASE(gpt_test_table_cache),
 	KUNIT_CASE_SLOW(gpt_test_random),
 	KUNIT_CASE_SLOW(gpt_test_concurrent),
 	{}

@@ -27,14 +27,63 @@ static_assert(GPT_PFN_ERROR == HMM_PFN_ERROR);
 static_assert(GPT_PFN_ORDER_SHIFT == HMM_PFN_ORDER_SHIFT);
 #endif
 
-void *gpt_table_alloc(struct gpt *pt, gfp_t gfp)
-{
-	struct page *page = alloc_page(gfp | __GFP_ZERO);
+/*
+ * Tables an unmap freed come back to the next map that needs one, warm
+ * in the cache and with no trip through the page allocator: a tree that
+ * is unmapped and mapped again over the same span (a mirror's invalidate
+ * and fault, a driver's DMA buffers) reuses its own pages.  The cache never
+ * makes the tree's memory grow beyond what it owned at its peak, and never
+ * beyond GPT_CACHE_MAX pages.
+ */
+#define GPT_CACHE_MAX	1024
 
+/*
+ * A cached table may be handed out only after the grace period that began
+ * after it left the tree, as it would have been freed.  The pending list
+ * waits on the newest cookie: pages that joined it earlier wait a little
+ * longer than they need, never less.
+ */
+static void *gpt_cache_get(struct gpt *pt)
+{
+	struct page *page = NULL;
+	unsigned long flags;
+
+	if (!READ_ONCE(pt->nr_cached))
+		return NULL;
+	spin_lock_irqsave(&pt->cache_lock, flags);
+	if (list_empty(&pt->cache_ready) && !list_empty(&pt->cache_pending) &&
+	    poll_state_synchronize_rcu(pt->cache_cookie))
+		list_splice_init(&pt->cache_pending, &pt->cache_ready);
+	if (!list_empty(&pt->cache_ready)) {
+		page = list_first_entry(&pt->cache_ready, struct page, lru);
+		list_del(&page->lru);
+		WRITE_ONCE(pt->nr_cached, pt->nr_cached - 1);
+	}
+	spin_unlock_irqrestore(&pt->cache_lock, flags);
 	if (!page)
 		return NULL;
-	atomic_long_inc(&pt->nr_tables);
+	/* Tables leave the tree with their entries: clear them now. */
+	clear_page(page_address(page));
 	return page_address(page);
+}
+
+void *gpt_table_alloc(struct gpt *pt, gfp_t gfp)
+{
+	void *table = gpt_cache_get(pt);
+	long n;
+
+	if (!table) {
+		struct page *page = alloc_page(gfp | __GFP_ZERO);
+
+		if (!page)
+			return NULL;
+		table = page_address(page);
+	}
+	n = atomic_long_inc_return(&pt->nr_tables);
+	/* Racing maps may each miss the other's count: a peak, not a bound. */
+	if (n > READ_ONCE(pt->peak_tables))
+		WRITE_ONCE(pt->peak_tables, n);
+	return table;
 }
 
 /* Free a table that no walker can have seen. */
@@ -49,7 +98,10 @@ void gpt_table_gather(struct gpt *pt, struct gpt_gather *g, void *table)
 {
 	atomic_long_dec(&pt->nr_tables);
 	list_add_tail(&virt_to_page(table)->lru, &g->tables);
-	g->nr_tables++;
+	if (!g->nr_tables++)
+		g->pt = pt;
+	else if (g->pt != pt)
+		g->pt = NULL;
 }
 
 /**
@@ -62,6 +114,7 @@ void gpt_gather_init(struct gpt_gather *g)
 {
 	INIT_LIST_HEAD(&g->tables);
 	g->nr_tables = 0;
+	g->pt = NULL;
 	g->flush = false;
 	g->start = U64_MAX;
 	g->last = 0;
@@ -97,36 +150,75 @@ static void gpt_free_rcu(struct rcu_head *head)
 	} while (page != ring);
 }
 
+/* Free the pages on @list after a grace period, with one RCU callback. */
+static void gpt_free_list_rcu(struct list_head *list)
+{
+	struct page *first;
+
+	if (list_empty(list))
+		return;
+	first = list_first_entry(list, struct page, lru);
+	list_del(&first->lru);
+	if (list_empty(list)) {
+		set_page_private(first, 0);
+	} else {
+		struct page *ring = list_first_entry(list, struct page, lru);
+
+		/* Close the list into a ring without its head. */
+		list_del(list);
+		set_page_private(first, (unsigned long)ring);
+	}
+	call_rcu(&first->rcu_head, gpt_free_rcu);
+}
+
+/*
+ * Park what fits of @g's tables in @pt's cache, behind a grace period
+ * that starts now; leave the rest on @g.
+ */
+static void gpt_cache_put(struct gpt *pt, struct gpt_gather *g)
+{
+	unsigned long flags, room;
+
+	spin_lock_irqsave(&pt->cache_lock, flags);
+	room = min_t(unsigned long, GPT_CACHE_MAX, READ_ONCE(pt->peak_tables));
+	room -= min(room, atomic_long_read(&pt->nr_tables) + pt->nr_cached);
+	if (room) {
+		/* Pages whose wait is over need not wait for the new cookie. */
+		if (poll_state_synchronize_rcu(pt->cache_cookie))
+			list_splice_init(&pt->cache_pending, &pt->cache_ready);
+		if (room >= g->nr_tables) {
+			room = g->nr_tables;
+			list_splice_tail_init(&g->tables, &pt->cache_pending);
+		} else {
+			unsigned long i;
+
+			for (i = 0; i < room; i++)
+				list_move_tail(g->tables.next, &pt->cache_pending);
+		}
+		g->nr_tables -= room;
+		WRITE_ONCE(pt->nr_cached, pt->nr_cached + room);
+		pt->cache_cookie = start_poll_synchronize_rcu();
+	}
+	spin_unlock_irqrestore(&pt->cache_lock, flags);
+}
+
 /**
  * gpt_gather_free() - free the tables that a call released
  * @g: the gather list
  *
  * Call only after the IOTLB and paging-structure caches were flushed over
- * [@g->start, @g->last] (when @g->flush).  The pages are freed after an
- * RCU grace period, so a lockless reader still inside one of them is
- * safe; one RCU callback serves the whole gather.  @g is empty and
- * reusable afterwards.
+ * [@g->start, @g->last] (when @g->flush).  The pages are freed, or kept
+ * for the tree's next maps, after an RCU grace period, so a lockless
+ * reader still inside one of them is safe; one RCU callback serves the
+ * whole gather.  @g is empty and reusable afterwards.
  *
  * Context: any; does not sleep.
  */
 void gpt_gather_free(struct gpt_gather *g)
 {
-	struct page *first;
-
-	if (!list_empty(&g->tables)) {
-		first = list_first_entry(&g->tables, struct page, lru);
-		list_del(&first->lru);
-		if (list_empty(&g->tables)) {
-			set_page_private(first, 0);
-		} else {
-			struct page *ring = list_first_entry(&g->tables, struct page, lru);
-
-			/* Close the list into a ring without its head. */
-			list_del(&g->tables);
-			set_page_private(first, (unsigned long)ring);
-		}
-		call_rcu(&first->rcu_head, gpt_free_rcu);
-	}
+	if (g->pt && g->nr_tables)
+		gpt_cache_put(g->pt, g);
+	gpt_free_list_rcu(&g->tables);
 	gpt_gather_init(g);
 }
 EXPORT_SYMBOL_GPL(gpt_gather_free);
@@ -184,6 +276,12 @@ int gpt_init(struct gpt *pt, const struct gpt_fmt *fmt,
 	pt->fmt = fmt;
 	pt->cfg = *cfg;
 	atomic_long_set(&pt->nr_tables, 0);
+	pt->peak_tables = 0;
+	spin_lock_init(&pt->cache_lock);
+	INIT_LIST_HEAD(&pt->cache_ready);
+	INIT_LIST_HEAD(&pt->cache_pending);
+	pt->cache_cookie = get_state_synchronize_rcu();
+	pt->nr_cached = 0;
 	pt->pgsize = gpt_fmt_pgsizes(fmt, cfg->flags & GPT_CFG_NO_HUGE ? 0 :
 				     cfg->max_leaf_level ? cfg->max_leaf_level :
 				     GPT_MAX_LEVELS) &
@@ -210,8 +308,17 @@ EXPORT_SYMBOL_GPL(gpt_init);
  */
 void gpt_destroy(struct gpt *pt)
 {
+	struct page *page, *next;
+
 	pt->fmt->free_all(pt);
 	pt->top = 0;
+	list_for_each_entry_safe(page, next, &pt->cache_ready, lru)
+		__free_page(page);
+	INIT_LIST_HEAD(&pt->cache_ready);
+	/* The grace period they wait for may still be running. */
+	gpt_free_list_rcu(&pt->cache_pending);
+	INIT_LIST_HEAD(&pt->cache_pending);
+	pt->nr_cached = 0;
 }
 EXPORT_SYMBOL_GPL(gpt_destroy);
 

@@ -74,6 +74,8 @@ static void hw_env_fini(struct kunit *test, struct hw_env *e)
 	/* Detached: the driver flushes everything before freeing. */
 	hw_flush(&e->hw, 0, ~0ULL);
 	gpt_destroy(&e->pt);
+	/* Cached tables still in their grace period are freed after it. */
+	rcu_barrier();
 	KUNIT_EXPECT_EQ(test, hw_errors(&e->hw), 0);
 	if (e->pages >= 0)
 		KUNIT_EXPECT_EQ(test, __atomic_load_n(&shim_pages_live, __ATOMIC_SEQ_CST),

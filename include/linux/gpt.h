@@ -137,6 +137,9 @@ struct gpt_leaf {
  *	reach outside the call's range: an unmap that cuts a huge leaf
  *	removes all of it.
  *
+ * @pt: the tree @tables came from, whose table cache they may refill;
+ *	NULL if none yet, or if they came from more than one tree
+ *
  * Owned by one caller, and may collect several calls.  Initialise with
  * gpt_gather_init(); if @flush, flush the IOTLB and walk caches over
  * [@start, @last]; then hand the tables back with gpt_gather_free().
@@ -144,6 +147,7 @@ struct gpt_leaf {
 struct gpt_gather {
 	struct list_head tables;
 	unsigned long nr_tables;
+	struct gpt *pt;
 	bool flush;
 	u64 start;
 	u64 last;
@@ -164,6 +168,14 @@ struct gpt_fmt;
  * @nr_tables: table pages currently owned, top table included.
  * @pgsize: page sizes leaves may have: the format's, cfg's and
  *	gpt_set_max_leaf_level()'s limits together.
+ * @peak_tables: the most table pages the tree has owned at once.
+ * @cache_lock: protects the table cache.
+ * @cache_ready: table pages that left the tree, were flushed and have
+ *	passed an RCU grace period: a map may reuse them.
+ * @cache_pending: table pages that left the tree and were flushed, still
+ *	waiting for the grace period @cache_cookie names.
+ * @cache_cookie: poll_state_synchronize_rcu() cookie of @cache_pending.
+ * @nr_cached: pages on both lists.
  */
 struct gpt {
 	unsigned long top;
@@ -171,6 +183,12 @@ struct gpt {
 	struct gpt_cfg cfg;
 	atomic_long_t nr_tables;
 	u64 pgsize;
+	unsigned long peak_tables;
+	spinlock_t cache_lock;
+	struct list_head cache_ready;
+	struct list_head cache_pending;
+	unsigned long cache_cookie;
+	unsigned long nr_cached;
 };
 
 extern const struct gpt_fmt gpt_fmt_vtd_ss;

@@ -40,24 +40,28 @@ static void hw_page_alloc(void *data)
 		__atomic_store_n(&shadow[i], HW_POISON, __ATOMIC_RELAXED);
 }
 
-static void hw_page_free(void *data)
+/* @data leaves lib-gpt's hands: the walker must not hold it any more. */
+static void hw_check_gone(struct hw *hw, const void *data, const char *how)
 {
-	struct hw *hw = hw_current;
 	unsigned int i;
 
-	if (!hw)
-		return;
 	pthread_mutex_lock(&hw->lock);
 	for (i = 0; i < hw->nr_psc; i++) {
 		if (hw->psc[i].table != data)
 			continue;
-		hw_error(hw, "table %p (IOVA %llx-%llx) freed while the walker may still hold it",
+		hw_error(hw, "table %p (IOVA %llx-%llx) %s while the walker may still hold it",
 			 data, (unsigned long long)hw->psc[i].start,
-			 (unsigned long long)hw->psc[i].last);
+			 (unsigned long long)hw->psc[i].last, how);
 		hw->psc[i] = hw->psc[--hw->nr_psc];
 		break;
 	}
 	pthread_mutex_unlock(&hw->lock);
+}
+
+static void hw_page_free(void *data)
+{
+	if (hw_current)
+		hw_check_gone(hw_current, data, "freed");
 }
 
 /* cfg->sync: write entries back to the memory the walker reads. */
@@ -259,6 +263,8 @@ void hw_flush(struct hw *hw, u64 start, u64 last)
  */
 void hw_release(struct hw *hw, struct gpt_gather *g, u64 iova, u64 last)
 {
+	struct page *page;
+
 	if (g->flush || g->nr_tables) {
 		if (g->start <= g->last) {
 			iova = min(iova, g->start);
@@ -266,6 +272,12 @@ void hw_release(struct hw *hw, struct gpt_gather *g, u64 iova, u64 last)
 		}
 		hw_flush(hw, iova, last);
 	}
+	/*
+	 * The tree's cache may keep these pages for its next maps rather
+	 * than free them: check them as they are handed back.
+	 */
+	list_for_each_entry(page, &g->tables, lru)
+		hw_check_gone(hw, page_address(page), "released");
 	gpt_gather_free(g);
 }
 

@@ -202,9 +202,33 @@ void rcu_read_unlock(void)
 		__atomic_fetch_add(&rcu_slot[rcu_my_slot], 1, __ATOMIC_SEQ_CST);
 }
 
+/*
+ * Grace periods are numbered as they begin; a cookie is the number of the
+ * last one begun, and any that begins later and ends covers it.
+ */
+static unsigned long rcu_gp_begun, rcu_gp_ended;
+
+unsigned long get_state_synchronize_rcu(void)
+{
+	return __atomic_load_n(&rcu_gp_begun, __ATOMIC_SEQ_CST);
+}
+
+/* Grace periods here run only when someone waits for one. */
+unsigned long start_poll_synchronize_rcu(void)
+{
+	return get_state_synchronize_rcu();
+}
+
+bool poll_state_synchronize_rcu(unsigned long cookie)
+{
+	return __atomic_load_n(&rcu_gp_ended, __ATOMIC_SEQ_CST) > cookie;
+}
+
 void synchronize_rcu(void)
 {
+	unsigned long gp = __atomic_add_fetch(&rcu_gp_begun, 1, __ATOMIC_SEQ_CST);
 	unsigned int n = __atomic_load_n(&rcu_nr_slots, __ATOMIC_SEQ_CST);
+	unsigned long ended;
 	unsigned int i;
 
 	for (i = 0; i < n && i < RCU_SLOTS; i++) {
@@ -215,6 +239,11 @@ void synchronize_rcu(void)
 		while (__atomic_load_n(&rcu_slot[i], __ATOMIC_SEQ_CST) == seen)
 			sched_yield();
 	}
+	ended = __atomic_load_n(&rcu_gp_ended, __ATOMIC_SEQ_CST);
+	while (ended < gp &&
+	       !__atomic_compare_exchange_n(&rcu_gp_ended, &ended, gp, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		;
 }
 
 /* Callbacks run in the order they were queued, as the kernel's do. */

@@ -98,6 +98,7 @@ typedef struct { int counter; } atomic_t;
 #define atomic_long_set(a, v)	__atomic_store_n(&(a)->counter, (v), __ATOMIC_RELAXED)
 #define atomic_long_inc(a)	__atomic_fetch_add(&(a)->counter, 1, __ATOMIC_RELAXED)
 #define atomic_long_dec(a)	__atomic_fetch_sub(&(a)->counter, 1, __ATOMIC_RELAXED)
+#define atomic_long_inc_return(a) __atomic_add_fetch(&(a)->counter, 1, __ATOMIC_RELAXED)
 #define atomic_read(a)		__atomic_load_n(&(a)->counter, __ATOMIC_SEQ_CST)
 #define atomic_set(a, v)	__atomic_store_n(&(a)->counter, (v), __ATOMIC_RELAXED)
 #define atomic_inc(a)		__atomic_fetch_add(&(a)->counter, 1, __ATOMIC_SEQ_CST)
@@ -132,6 +133,21 @@ static inline void list_splice_tail_init(struct list_head *from, struct list_hea
 	to->prev = from->prev;
 	INIT_LIST_HEAD(from);
 }
+static inline void list_splice_init(struct list_head *from, struct list_head *to)
+{
+	if (list_empty(from))
+		return;
+	from->prev->next = to->next;
+	to->next->prev = from->prev;
+	to->next = from->next;
+	from->next->prev = to;
+	INIT_LIST_HEAD(from);
+}
+static inline void list_move_tail(struct list_head *n, struct list_head *h)
+{
+	list_del(n);
+	list_add_tail(n, h);
+}
 #define list_for_each(p, head) for (p = (head)->next; p != (head); p = p->next)
 #define list_for_each_entry(pos, head, m) \
 	for (pos = list_entry((head)->next, typeof(*pos), m); &pos->m != (head); \
@@ -149,6 +165,9 @@ static inline void spin_unlock(spinlock_t *l)
 {
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }
+/* No interrupts here: the flags only keep the kernel's calling convention. */
+#define spin_lock_irqsave(l, flags)	 do { (flags) = 0; spin_lock(l); } while (0)
+#define spin_unlock_irqrestore(l, flags) do { (void)(flags); spin_unlock(l); } while (0)
 #define list_entry(p, t, m)	container_of(p, t, m)
 #define list_for_each_entry_safe(pos, n, head, m) \
 	for (pos = list_entry((head)->next, typeof(*pos), m), \
@@ -165,6 +184,9 @@ void rcu_read_unlock(void);
 void synchronize_rcu(void);
 void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
 void rcu_barrier(void);
+unsigned long get_state_synchronize_rcu(void);
+unsigned long start_poll_synchronize_rcu(void);
+bool poll_state_synchronize_rcu(unsigned long cookie);
 
 /* ---- pages -------------------------------------------------------------- */
 #define PAGE_SHIFT		12
@@ -188,6 +210,7 @@ struct page *alloc_page(gfp_t gfp);
 void __free_page(struct page *page);
 void free_page(unsigned long addr);
 void *page_address(struct page *page);
+static inline void clear_page(void *addr) { memset(addr, 0, PAGE_SIZE); }
 struct page *virt_to_page(const void *addr);
 static inline u64 virt_to_phys(const void *p) { return (u64)(uintptr_t)p; }
 static inline void *phys_to_virt(u64 pa) { return (void *)(uintptr_t)pa; }
