@@ -104,22 +104,6 @@ void gpt_table_gather(struct gpt *pt, struct gpt_gather *g, void *table)
 		g->pt = NULL;
 }
 
-/**
- * gpt_gather_init() - prepare an empty gather list
- * @g: the gather list
- *
- * Context: any.
- */
-void gpt_gather_init(struct gpt_gather *g)
-{
-	INIT_LIST_HEAD(&g->tables);
-	g->nr_tables = 0;
-	g->pt = NULL;
-	g->flush = false;
-	g->start = U64_MAX;
-	g->last = 0;
-}
-EXPORT_SYMBOL_GPL(gpt_gather_init);
 
 /*
  * One grace period for a whole gather: the first page carries the
@@ -203,25 +187,21 @@ static void gpt_cache_put(struct gpt *pt, struct gpt_gather *g)
 }
 
 /**
- * gpt_gather_free() - free the tables that a call released
- * @g: the gather list
+ * __gpt_gather_free() - free the tables that a call released
+ * @g: the gather list, holding at least one table
  *
- * Call only after the IOTLB and paging-structure caches were flushed over
- * [@g->start, @g->last] (when @g->flush).  The pages are freed, or kept
- * for the tree's next maps, after an RCU grace period, so a lockless
- * reader still inside one of them is safe; one RCU callback serves the
- * whole gather.  @g is empty and reusable afterwards.
+ * The work of gpt_gather_free() when there is a table to free.
  *
  * Context: any; does not sleep.
  */
-void gpt_gather_free(struct gpt_gather *g)
+void __gpt_gather_free(struct gpt_gather *g)
 {
-	if (g->pt && g->nr_tables)
+	if (g->pt)
 		gpt_cache_put(g->pt, g);
 	gpt_free_list_rcu(&g->tables);
 	gpt_gather_init(g);
 }
-EXPORT_SYMBOL_GPL(gpt_gather_free);
+EXPORT_SYMBOL_GPL(__gpt_gather_free);
 
 /*
  * Page sizes @fmt encodes up to the leaves of @max_level: each leaf level's
@@ -257,7 +237,7 @@ static u64 gpt_fmt_pgsizes(const struct gpt_fmt *fmt, unsigned int max_level)
 int gpt_init(struct gpt *pt, const struct gpt_fmt *fmt,
 	     const struct gpt_cfg *cfg, gfp_t gfp)
 {
-	unsigned int levels;
+	unsigned int levels, prot;
 	u64 *top;
 
 	if (!fmt || !cfg || cfg->va_bits <= GPT_PAGE_SHIFT || cfg->va_bits > 64 ||
@@ -277,6 +257,10 @@ int gpt_init(struct gpt *pt, const struct gpt_fmt *fmt,
 	pt->cfg = *cfg;
 	atomic_long_set(&pt->nr_tables, 0);
 	pt->peak_tables = 0;
+	pt->prot_ok = 0;
+	for (prot = 0; prot <= GPT_PROT_MASK; prot++)
+		if (fmt->prot_ok(prot))
+			pt->prot_ok |= BIT(prot);
 	spin_lock_init(&pt->cache_lock);
 	INIT_LIST_HEAD(&pt->cache_ready);
 	INIT_LIST_HEAD(&pt->cache_pending);
@@ -336,7 +320,7 @@ static int gpt_check_range(struct gpt *pt, u64 iova, u64 size)
 
 static int gpt_check_prot(struct gpt *pt, unsigned int prot)
 {
-	if ((prot & ~GPT_PROT_MASK) || !pt->fmt->prot_ok(prot))
+	if ((prot & ~GPT_PROT_MASK) || !(pt->prot_ok & BIT(prot)))
 		return -EINVAL;
 	return 0;
 }

@@ -44,6 +44,7 @@
 #define _LINUX_GPT_H
 
 #include <linux/bits.h>
+#include <linux/limits.h>
 #include <linux/list.h>
 #include <linux/types.h>
 #include <linux/atomic.h>
@@ -168,6 +169,7 @@ struct gpt_fmt;
  * @nr_tables: table pages currently owned, top table included.
  * @pgsize: page sizes leaves may have: the format's, cfg's and
  *	gpt_set_max_leaf_level()'s limits together.
+ * @prot_ok: bit n set if the format can express protection n.
  * @peak_tables: the most table pages the tree has owned at once.
  * @cache_lock: protects the table cache.
  * @cache_ready: table pages that left the tree, were flushed and have
@@ -183,6 +185,7 @@ struct gpt {
 	struct gpt_cfg cfg;
 	atomic_long_t nr_tables;
 	u64 pgsize;
+	u8 prot_ok;
 	unsigned long peak_tables;
 	spinlock_t cache_lock;
 	struct list_head cache_ready;
@@ -221,8 +224,43 @@ void gpt_set_max_leaf_level(struct gpt *pt, unsigned int level);
 u64 gpt_pgsize_bitmap(struct gpt *pt);
 int gpt_shrink(struct gpt *pt, unsigned int va_bits, struct gpt_gather *g);
 
-void gpt_gather_init(struct gpt_gather *g);
-void gpt_gather_free(struct gpt_gather *g);
+void __gpt_gather_free(struct gpt_gather *g);
+
+/**
+ * gpt_gather_init() - prepare an empty gather list
+ * @g: the gather list
+ *
+ * Context: any.
+ */
+static inline void gpt_gather_init(struct gpt_gather *g)
+{
+	INIT_LIST_HEAD(&g->tables);
+	g->nr_tables = 0;
+	g->pt = NULL;
+	g->flush = false;
+	g->start = U64_MAX;
+	g->last = 0;
+}
+
+/**
+ * gpt_gather_free() - free the tables that a call released
+ * @g: the gather list
+ *
+ * Call only after the IOTLB and paging-structure caches were flushed over
+ * [@g->start, @g->last] (when @g->flush).  The pages are freed, or kept
+ * for the tree's next maps, after an RCU grace period, so a lockless
+ * reader still inside one of them is safe; one RCU callback serves the
+ * whole gather.  @g is empty and reusable afterwards.
+ *
+ * Context: any; does not sleep.
+ */
+static inline void gpt_gather_free(struct gpt_gather *g)
+{
+	if (g->nr_tables)
+		__gpt_gather_free(g);
+	else
+		gpt_gather_init(g);
+}
 
 /**
  * gpt_nr_tables() - table pages the page table owns
