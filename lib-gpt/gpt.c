@@ -13,6 +13,7 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/io.h>
+#include <linux/irqflags.h>
 #include <linux/rcupdate.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
@@ -161,8 +162,15 @@ static void gpt_free_list_rcu(struct list_head *list)
  */
 static void gpt_cache_put(struct gpt *pt, struct gpt_gather *g)
 {
-	unsigned long flags, room;
+	unsigned long flags, room, cookie;
 
+	/*
+	 * Taken now that the tables are out of the tree and flushed.  Only
+	 * with interrupts on may a grace period be asked for; otherwise the
+	 * pages wait for the next one that something else starts.
+	 */
+	cookie = irqs_disabled() ? get_state_synchronize_rcu() :
+				   start_poll_synchronize_rcu();
 	spin_lock_irqsave(&pt->cache_lock, flags);
 	room = min_t(unsigned long, GPT_CACHE_MAX, READ_ONCE(pt->peak_tables));
 	room -= min(room, atomic_long_read(&pt->nr_tables) + pt->nr_cached);
@@ -181,7 +189,7 @@ static void gpt_cache_put(struct gpt *pt, struct gpt_gather *g)
 		}
 		g->nr_tables -= room;
 		WRITE_ONCE(pt->nr_cached, pt->nr_cached + room);
-		pt->cache_cookie = start_poll_synchronize_rcu();
+		pt->cache_cookie = cookie;
 	}
 	spin_unlock_irqrestore(&pt->cache_lock, flags);
 }
@@ -190,13 +198,15 @@ static void gpt_cache_put(struct gpt *pt, struct gpt_gather *g)
  * __gpt_gather_free() - free the tables that a call released
  * @g: the gather list, holding at least one table
  *
- * The work of gpt_gather_free() when there is a table to free.
+ * The work of gpt_gather_free() when there is a table to free.  Only
+ * the @g->nr_tables first pages of a gather whose @g->pt is set may go
+ * to the tree's cache; any others are freed after a grace period.
  *
  * Context: any; does not sleep.
  */
 void __gpt_gather_free(struct gpt_gather *g)
 {
-	if (g->pt)
+	if (g->pt && g->nr_tables)
 		gpt_cache_put(g->pt, g);
 	gpt_free_list_rcu(&g->tables);
 	gpt_gather_init(g);

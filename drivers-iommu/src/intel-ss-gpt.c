@@ -261,6 +261,9 @@ void intel_gpt_tlb_sync(struct iommu_domain *domain,
 	cache_tag_flush_range(gpt_dmar(domain), gather->start, gather->end, !tables);
 	gpt_gather_init(&g);
 	list_splice_init(&gather->freelist, &g.tables);
+	/* Only this domain's unmaps fill the freelist: its cache may keep them. */
+	g.nr_tables = list_count_nodes(&g.tables);
+	g.pt = gpt_dmar(domain)->gpt;
 	gpt_gather_free(&g);
 }
 

@@ -139,7 +139,9 @@ struct gpt_leaf {
  *	removes all of it.
  *
  * @pt: the tree @tables came from, whose table cache they may refill;
- *	NULL if none yet, or if they came from more than one tree
+ *	NULL if none yet, or if they came from more than one tree.  A
+ *	caller that moves the pages to a list of its own and back sets
+ *	@nr_tables and @pt again, or the pages are only freed.
  *
  * Owned by one caller, and may collect several calls.  Initialise with
  * gpt_gather_init(); if @flush, flush the IOTLB and walk caches over
@@ -256,7 +258,7 @@ static inline void gpt_gather_init(struct gpt_gather *g)
  */
 static inline void gpt_gather_free(struct gpt_gather *g)
 {
-	if (g->nr_tables)
+	if (!list_empty(&g->tables))
 		__gpt_gather_free(g);
 	else
 		gpt_gather_init(g);

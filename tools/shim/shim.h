@@ -166,6 +166,7 @@ static inline void spin_unlock(spinlock_t *l)
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }
 /* No interrupts here: the flags only keep the kernel's calling convention. */
+static inline bool irqs_disabled(void) { return false; }
 #define spin_lock_irqsave(l, flags)	 do { (flags) = 0; spin_lock(l); } while (0)
 #define spin_unlock_irqrestore(l, flags) do { (void)(flags); spin_unlock(l); } while (0)
 #define list_entry(p, t, m)	container_of(p, t, m)
