@@ -105,7 +105,6 @@ void gpt_table_gather(struct gpt *pt, struct gpt_gather *g, void *table)
 		g->pt = NULL;
 }
 
-
 /*
  * One grace period for a whole gather: the first page carries the
  * rcu_head, and page_private() of it points at the others, which stay

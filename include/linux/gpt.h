@@ -189,7 +189,7 @@ struct gpt {
 	u64 pgsize;
 	u8 prot_ok;
 	unsigned long peak_tables;
-	spinlock_t cache_lock;
+	spinlock_t cache_lock;		/* the cache_* fields and nr_cached */
 	struct list_head cache_ready;
 	struct list_head cache_pending;
 	unsigned long cache_cookie;
