@@ -446,17 +446,19 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 	u64 bytes = 0;
 
 	if (!level) {
-		/* 4 KiB leaves: clear each present entry. */
-		int end = i + (int)min_t(u64, GPT_ENTRIES - i,
-					 ((last - iova) >> GPT_PAGE_SHIFT) + 1);
+		/*
+		 * 4 KiB leaves: clear each present entry.  Every entry
+		 * looked at lies in the range, which no one else changes:
+		 * writing them all back is cheaper than tracking which.
+		 */
+		int first = i, end = i + (int)min_t(u64, GPT_ENTRIES - i,
+						   ((last - iova) >> GPT_PAGE_SHIFT) + 1);
 
 		for (; i < end; i++) {
 			u64 e = READ_ONCE(table[i]);
 
 			if (!pt_present(e))
 				continue;
-			lo = min(lo, i);
-			hi = i;
 			if (PT_RUN_MAX_LOG2 > 0 && pt_leaf_run_log2(e, 0)) {
 				u64 at = iova + ((u64)(i - gpt_index(iova, 0)) << GPT_PAGE_SHIFT);
 
@@ -466,7 +468,8 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 			WRITE_ONCE(table[i], 0);
 			bytes += GPT_PAGE_SIZE;
 		}
-		PT(sync)(op->pt, table, lo, hi);
+		if (bytes)
+			PT(sync)(op->pt, table, first, end - 1);
 		return bytes;
 	}
 	for (;;) {
@@ -479,6 +482,7 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 			/* Whole entries: leaves cleared in one tight loop. */
 			int n = gpt_whole_entries(iova, last, size, i);
 			int k, cleared = 0;
+			u64 before = bytes;
 
 			for (k = 0; k < n; k++) {
 				u64 e = READ_ONCE(table[i + k]);
@@ -487,8 +491,6 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 					continue;
 				if (pt_is_table(e, level))
 					break;
-				lo = min(lo, i + k);
-				hi = i + k;
 				if (PT_RUN_MAX_LOG2 > 0 && pt_leaf_run_log2(e, level)) {
 					bytes += PT(remove_entry)(op, table, i + k, level, e,
 								  iova + k * size);
@@ -499,6 +501,11 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 			}
 			bytes += cleared * size;
 			if (k) {
+				/* As at level 0: write back every entry looked at. */
+				if (bytes != before) {
+					lo = min(lo, i);
+					hi = i + k - 1;
+				}
 				i += k;
 				iova += k * size;
 				if (i == GPT_ENTRIES || iova - 1 == last)
