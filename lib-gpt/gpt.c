@@ -53,7 +53,7 @@ static void *gpt_cache_get(struct gpt *pt)
 		return NULL;
 	spin_lock_irqsave(&pt->cache_lock, flags);
 	if (list_empty(&pt->cache_ready) && !list_empty(&pt->cache_pending) &&
-	    poll_state_synchronize_rcu(pt->cache_cookie))
+	    poll_state_synchronize_rcu_full(&pt->cache_gp))
 		list_splice_init(&pt->cache_pending, &pt->cache_ready);
 	if (!list_empty(&pt->cache_ready)) {
 		page = list_first_entry(&pt->cache_ready, struct page, lru);
@@ -161,21 +161,24 @@ static void gpt_free_list_rcu(struct list_head *list)
  */
 static void gpt_cache_put(struct gpt *pt, struct gpt_gather *g)
 {
-	unsigned long flags, room, cookie;
+	struct rcu_gp_oldstate gp;
+	unsigned long flags, room;
 
 	/*
 	 * Taken now that the tables are out of the tree and flushed.  Only
 	 * with interrupts on may a grace period be asked for; otherwise the
 	 * pages wait for the next one that something else starts.
 	 */
-	cookie = irqs_disabled() ? get_state_synchronize_rcu() :
-				   start_poll_synchronize_rcu();
+	if (irqs_disabled())
+		get_state_synchronize_rcu_full(&gp);
+	else
+		start_poll_synchronize_rcu_full(&gp);
 	spin_lock_irqsave(&pt->cache_lock, flags);
 	room = min_t(unsigned long, GPT_CACHE_MAX, READ_ONCE(pt->peak_tables));
 	room -= min(room, atomic_long_read(&pt->nr_tables) + pt->nr_cached);
 	if (room) {
 		/* Pages whose wait is over need not wait for the new cookie. */
-		if (poll_state_synchronize_rcu(pt->cache_cookie))
+		if (poll_state_synchronize_rcu_full(&pt->cache_gp))
 			list_splice_init(&pt->cache_pending, &pt->cache_ready);
 		if (room >= g->nr_tables) {
 			room = g->nr_tables;
@@ -188,7 +191,7 @@ static void gpt_cache_put(struct gpt *pt, struct gpt_gather *g)
 		}
 		g->nr_tables -= room;
 		WRITE_ONCE(pt->nr_cached, pt->nr_cached + room);
-		pt->cache_cookie = cookie;
+		pt->cache_gp = gp;
 	}
 	spin_unlock_irqrestore(&pt->cache_lock, flags);
 }
@@ -273,7 +276,7 @@ int gpt_init(struct gpt *pt, const struct gpt_fmt *fmt,
 	spin_lock_init(&pt->cache_lock);
 	INIT_LIST_HEAD(&pt->cache_ready);
 	INIT_LIST_HEAD(&pt->cache_pending);
-	pt->cache_cookie = get_state_synchronize_rcu();
+	get_state_synchronize_rcu_full(&pt->cache_gp);
 	pt->nr_cached = 0;
 	pt->pgsize = gpt_fmt_pgsizes(fmt, cfg->flags & GPT_CFG_NO_HUGE ? 0 :
 				     cfg->max_leaf_level ? cfg->max_leaf_level :

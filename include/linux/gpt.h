@@ -46,6 +46,7 @@
 #include <linux/bits.h>
 #include <linux/limits.h>
 #include <linux/list.h>
+#include <linux/rcupdate.h>
 #include <linux/types.h>
 #include <linux/atomic.h>
 #include <linux/spinlock.h>
@@ -177,8 +178,9 @@ struct gpt_fmt;
  * @cache_ready: table pages that left the tree, were flushed and have
  *	passed an RCU grace period: a map may reuse them.
  * @cache_pending: table pages that left the tree and were flushed, still
- *	waiting for the grace period @cache_cookie names.
- * @cache_cookie: poll_state_synchronize_rcu() cookie of @cache_pending.
+ *	waiting for the grace period @cache_gp names.
+ * @cache_gp: poll_state_synchronize_rcu_full() state of @cache_pending:
+ *	a normal or an expedited grace period ends the wait.
  * @nr_cached: pages on both lists.
  */
 struct gpt {
@@ -192,7 +194,7 @@ struct gpt {
 	spinlock_t cache_lock;		/* the cache_* fields and nr_cached */
 	struct list_head cache_ready;
 	struct list_head cache_pending;
-	unsigned long cache_cookie;
+	struct rcu_gp_oldstate cache_gp;
 	unsigned long nr_cached;
 };
 

@@ -188,6 +188,22 @@ void rcu_barrier(void);
 unsigned long get_state_synchronize_rcu(void);
 unsigned long start_poll_synchronize_rcu(void);
 bool poll_state_synchronize_rcu(unsigned long cookie);
+/* One flavour of grace period here: the full state is the plain cookie. */
+struct rcu_gp_oldstate {
+	unsigned long rgos_norm;
+};
+static inline void get_state_synchronize_rcu_full(struct rcu_gp_oldstate *s)
+{
+	s->rgos_norm = get_state_synchronize_rcu();
+}
+static inline void start_poll_synchronize_rcu_full(struct rcu_gp_oldstate *s)
+{
+	s->rgos_norm = start_poll_synchronize_rcu();
+}
+static inline bool poll_state_synchronize_rcu_full(struct rcu_gp_oldstate *s)
+{
+	return poll_state_synchronize_rcu(s->rgos_norm);
+}
 
 /* ---- pages -------------------------------------------------------------- */
 #define PAGE_SHIFT		12
