@@ -41,7 +41,7 @@ static_assert(GPT_PFN_ORDER_SHIFT == HMM_PFN_ORDER_SHIFT);
 /*
  * A cached table may be handed out only after the grace period that began
  * after it left the tree, as it would have been freed.  The pending list
- * waits on the newest cookie: pages that joined it earlier wait a little
+ * waits on the newest state: pages that joined it earlier wait a little
  * longer than they need, never less.
  */
 static void *gpt_cache_get(struct gpt *pt)
@@ -177,7 +177,7 @@ static void gpt_cache_put(struct gpt *pt, struct gpt_gather *g)
 	room = min_t(unsigned long, GPT_CACHE_MAX, READ_ONCE(pt->peak_tables));
 	room -= min(room, atomic_long_read(&pt->nr_tables) + pt->nr_cached);
 	if (room) {
-		/* Pages whose wait is over need not wait for the new cookie. */
+		/* Pages whose wait is over need not wait for the new state. */
 		if (poll_state_synchronize_rcu_full(&pt->cache_gp))
 			list_splice_init(&pt->cache_pending, &pt->cache_ready);
 		if (room >= g->nr_tables) {
@@ -200,9 +200,9 @@ static void gpt_cache_put(struct gpt *pt, struct gpt_gather *g)
  * __gpt_gather_free() - free the tables that a call released
  * @g: the gather list, holding at least one table
  *
- * The work of gpt_gather_free() when there is a table to free.  Only
- * the @g->nr_tables first pages of a gather whose @g->pt is set may go
- * to the tree's cache; any others are freed after a grace period.
+ * The work of gpt_gather_free() when there is a table to free.  When
+ * @g->pt is set, @g->nr_tables must count the pages on @g->tables: what
+ * fits goes to the tree's cache, the rest is freed after a grace period.
  *
  * Context: any; does not sleep.
  */
