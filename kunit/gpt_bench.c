@@ -14,6 +14,7 @@
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/sizes.h>
+#include <linux/sort.h>
 #include <linux/vmalloc.h>
 #include "gpt_test.h"
 
@@ -99,16 +100,19 @@ struct bench_rounds {
 	u64 floor[ROUNDS];
 };
 
+static int median_cmp(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static u64 median(const u64 *v)
 {
 	u64 s[ROUNDS];
-	int i, j;
 
-	for (i = 0; i < ROUNDS; i++) {
-		for (j = i; j > 0 && s[j - 1] > v[i]; j--)
-			s[j] = s[j - 1];
-		s[j] = v[i];
-	}
+	memcpy(s, v, sizeof(s));
+	sort(s, ROUNDS, sizeof(*s), median_cmp, NULL);
 	return s[ROUNDS / 2];
 }
 

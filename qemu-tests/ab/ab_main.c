@@ -22,6 +22,7 @@
 #include <linux/pci.h>
 #include <linux/prandom.h>
 #include <linux/sizes.h>
+#include <linux/sort.h>
 #include <linux/slab.h>
 #include "../edu/edu-dma.h"
 #include "ab_walk.h"
@@ -204,16 +205,19 @@ out_free:
 	iommu_domain_free(d);
 }
 
+static int ab_median_cmp(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static u64 ab_median(const u64 *v)
 {
 	u64 s[AB_ROUNDS];
-	int i, j;
 
-	for (i = 0; i < AB_ROUNDS; i++) {
-		for (j = i; j > 0 && s[j - 1] > v[i]; j--)
-			s[j] = s[j - 1];
-		s[j] = v[i];
-	}
+	memcpy(s, v, sizeof(s));
+	sort(s, AB_ROUNDS, sizeof(*s), ab_median_cmp, NULL);
 	return s[AB_ROUNDS / 2];
 }
 
