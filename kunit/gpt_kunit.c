@@ -1354,6 +1354,57 @@ static void gpt_test_table_cache(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pt.nr_cached, 0);
 }
 
+/*
+ * A map that covers a leaf table's whole span builds the table before it
+ * publishes it, on a page it does not clear first: every entry must come
+ * out written, holes of an array included, even on a reused page that
+ * still holds the leaves of its previous life.
+ */
+static void gpt_test_filled_table(struct kunit *test)
+{
+	u64 iova = 6 * PG_2M, *first;
+	struct gpt_leaf leaf;
+	unsigned long *pfns;
+	struct gpt pt;
+	int i;
+
+	pfns = kcalloc(GPT_ENTRIES, sizeof(*pfns), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pfns);
+	new_pt(test, &pt, 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_4K, PG_2M, GPT_READ,
+					   GFP_KERNEL), 0);
+	first = leaf_table(test, &pt, iova);
+	for (i = 0; i < GPT_ENTRIES; i++) {
+		KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + i * PG_4K, &leaf), 0);
+		KUNIT_EXPECT_EQ(test, leaf.pa, PG_4K + i * PG_4K);
+		KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
+	}
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, PG_2M), PG_2M);
+	synchronize_rcu();
+
+	/* Every third page a hole, over the page that held the leaves. */
+	for (i = 0; i < GPT_ENTRIES; i++)
+		pfns[i] = i % 3 ? GPT_PFN_VALID | (0x7000 + 5 * i) : 0;
+	KUNIT_ASSERT_EQ(test, gpt_test_map_pfns(&pt, iova, pfns, GPT_ENTRIES,
+						GPT_READ, GFP_KERNEL), 0);
+	KUNIT_EXPECT_TRUE(test, leaf_table(test, &pt, iova + PG_4K) == first);
+	for (i = 0; i < GPT_ENTRIES; i++) {
+		int ret = gpt_lookup(&pt, iova + i * PG_4K, &leaf);
+
+		if (!(i % 3)) {
+			KUNIT_EXPECT_EQ_MSG(test, ret, -ENOENT, "page %d", i);
+			continue;
+		}
+		KUNIT_ASSERT_EQ(test, ret, 0);
+		KUNIT_EXPECT_EQ(test, leaf.pa, (u64)(0x7000 + 5 * i) << GPT_PAGE_SHIFT);
+	}
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, PG_2M),
+			(GPT_ENTRIES - (GPT_ENTRIES + 2) / 3) * PG_4K);
+	expect_only_top(test, &pt);
+	gpt_destroy(&pt);
+	kfree(pfns);
+}
+
 static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_encode_decode),
 	KUNIT_CASE(gpt_test_va_bits),
@@ -1368,6 +1419,7 @@ static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_remap_huge),
 	KUNIT_CASE(gpt_test_unmap_no_alloc),
 	KUNIT_CASE(gpt_test_table_cache),
+	KUNIT_CASE(gpt_test_filled_table),
 	KUNIT_CASE_SLOW(gpt_test_random),
 	KUNIT_CASE_SLOW(gpt_test_concurrent),
 	{}

@@ -271,6 +271,56 @@ static u64 PT(install_table)(struct pt_op *op, u64 *table, int i,
 	return new;
 }
 
+/*
+ * [@iova, @iova + 2 MiB) of the source, in 4 KiB leaves, under the empty
+ * entry @table[@i] of level 1: fill a private table and publish it whole.
+ * The page is not cleared first, as every entry is written, and no walker
+ * ever finds the table half filled.  Return false, with *@e the entry
+ * found, when something else was installed there first; or with op->err.
+ */
+static bool PT(install_filled)(struct pt_op *op, u64 *table, int i, u64 iova,
+			       u64 *e)
+{
+	const struct gpt_src *s = op->src;
+	u64 old = 0, new, *t;
+	int k;
+
+	t = __gpt_table_alloc(op->pt, op->gfp, false);
+	if (!t) {
+		op->err = -ENOMEM;
+		return false;
+	}
+	if (!s->pfns) {
+		u64 leaf = pt_mk_leaf(s->pa + (iova - s->iova), 0, s->prot, op->pt);
+
+		/* The address field is linear: step the encoded entry. */
+		for (k = 0; k < GPT_ENTRIES; k++, leaf += GPT_PAGE_SIZE)
+			t[k] = leaf;
+	} else {
+		const unsigned long *p = s->pfns + ((iova - s->iova) >> GPT_PAGE_SHIFT);
+
+		for (k = 0; k < GPT_ENTRIES; k++) {
+			unsigned long v = p[k];
+
+			t[k] = gpt_pfn_ok(v) ?
+			       pt_mk_leaf((u64)(v & ~GPT_PFN_FLAGS) << GPT_PAGE_SHIFT,
+					  0, gpt_pfn_prot(s, v), op->pt) : 0;
+		}
+	}
+	PT(sync)(op->pt, t, 0, GPT_ENTRIES - 1);
+	new = pt_mk_table(virt_to_phys(t), 1, op->pt);
+	/* Fully ordered: the entries are visible before the table is. */
+	if (!try_cmpxchg64(&table[i], &old, new)) {
+		gpt_table_free(op->pt, t);
+		PT(rely)(op->pt, table, i, old);
+		*e = old;
+		return false;
+	}
+	PT(sync)(op->pt, table, i, i);
+	PT(synced)(op->pt, table, i, new);
+	return true;
+}
+
 /* ---- classifying what the source holds for one entry ------------------- */
 
 enum pt_src_kind { PT_SRC_NONE, PT_SRC_LEAF, PT_SRC_MIXED };
@@ -372,6 +422,35 @@ static u64 *PT(descend)(struct pt_op *op, u64 *table, unsigned int *levelp,
 	return table;
 }
 
+/*
+ * The leaf table that holds [@iova, @last], when the range lies inside one
+ * and every table above it is there: the shape of most single-page maps
+ * and unmaps, which then cost a load per level and no decision.  NULL
+ * sends the caller to PT(descend), which knows every other case (a range
+ * that spans tables or covers a whole entry, a table to install, a huge
+ * leaf on the way, a range beyond the tree's reach).
+ */
+static __always_inline u64 *PT(leaf_table)(const struct gpt *pt,
+					   unsigned long top, u64 iova, u64 last)
+{
+	unsigned int level = gpt_top_levels(top) - 1;
+	u64 *table = gpt_top_table(top);
+
+	if ((iova ^ last) >> gpt_shift(1) ||
+	    last - iova == BIT_ULL(gpt_shift(1)) - 1 || last > gpt_reach(level + 1))
+		return NULL;
+	for (; level; level--) {
+		int i = gpt_index(iova, level);
+		u64 e = READ_ONCE(table[i]);
+
+		if (!pt_present(e) || !pt_is_table(e, level))
+			return NULL;
+		PT(rely)(pt, table, i, e);
+		table = PT(child)(e);
+	}
+	return table;
+}
+
 /* ---- unmap ---------------------------------------------------------------- */
 
 static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
@@ -439,39 +518,46 @@ static u64 PT(unmap_entry)(struct pt_op *op, u64 *table, int i,
 	return PT(remove_entry)(op, table, i, level, e, iova);
 }
 
+/*
+ * Unmap [@iova, @last] from a table of 4 KiB leaves: clear each present
+ * entry.  Every entry looked at lies in the range, which no one else
+ * changes: writing them all back is cheaper than tracking which.
+ */
+static __always_inline u64 PT(clear_ptes)(struct pt_op *op, u64 *table,
+					  u64 iova, u64 last)
+{
+	int i = gpt_index(iova, 0), first = i;
+	int end = i + (int)min_t(u64, GPT_ENTRIES - i,
+				 ((last - iova) >> GPT_PAGE_SHIFT) + 1);
+	u64 bytes = 0;
+
+	for (; i < end; i++) {
+		u64 e = READ_ONCE(table[i]);
+
+		if (!pt_present(e))
+			continue;
+		if (PT_RUN_MAX_LOG2 > 0 && pt_leaf_run_log2(e, 0)) {
+			u64 at = iova + ((u64)(i - first) << GPT_PAGE_SHIFT);
+
+			bytes += PT(remove_entry)(op, table, i, 0, e, at);
+			continue;
+		}
+		WRITE_ONCE(table[i], 0);
+		bytes += GPT_PAGE_SIZE;
+	}
+	if (bytes)
+		PT(sync)(op->pt, table, first, end - 1);
+	return bytes;
+}
+
 static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 			   u64 iova, u64 last)
 {
 	int i = gpt_index(iova, level), lo = GPT_ENTRIES, hi = -1;
 	u64 bytes = 0;
 
-	if (!level) {
-		/*
-		 * 4 KiB leaves: clear each present entry.  Every entry
-		 * looked at lies in the range, which no one else changes:
-		 * writing them all back is cheaper than tracking which.
-		 */
-		int first = i, end = i + (int)min_t(u64, GPT_ENTRIES - i,
-						   ((last - iova) >> GPT_PAGE_SHIFT) + 1);
-
-		for (; i < end; i++) {
-			u64 e = READ_ONCE(table[i]);
-
-			if (!pt_present(e))
-				continue;
-			if (PT_RUN_MAX_LOG2 > 0 && pt_leaf_run_log2(e, 0)) {
-				u64 at = iova + ((u64)(i - gpt_index(iova, 0)) << GPT_PAGE_SHIFT);
-
-				bytes += PT(remove_entry)(op, table, i, 0, e, at);
-				continue;
-			}
-			WRITE_ONCE(table[i], 0);
-			bytes += GPT_PAGE_SIZE;
-		}
-		if (bytes)
-			PT(sync)(op->pt, table, first, end - 1);
-		return bytes;
-	}
+	if (!level)
+		return PT(clear_ptes)(op, table, iova, last);
 	for (;;) {
 		u64 size = BIT_ULL(gpt_shift(level));
 		u64 end = iova | (size - 1);
@@ -537,10 +623,16 @@ static u64 PT(unmap)(struct gpt *pt, u64 iova, u64 last, struct gpt_gather *g)
 	if (iova > gpt_reach(levels))
 		return 0;
 	last = min(last, gpt_reach(levels));
-	table = PT(descend)(&op, gpt_top_table(top), &level, iova, last, false);
-	if (!table)
-		return 0;
-	bytes = PT(unmap_level)(&op, table, level, iova, last);
+	table = PT(leaf_table)(pt, top, iova, last);
+	if (table) {
+		bytes = PT(clear_ptes)(&op, table, iova, last);
+	} else {
+		table = PT(descend)(&op, gpt_top_table(top), &level, iova, last,
+				    false);
+		if (!table)
+			return 0;
+		bytes = PT(unmap_level)(&op, table, level, iova, last);
+	}
 	if (bytes)
 		gpt_gather_range(g, iova, last);
 	return bytes;
@@ -632,6 +724,13 @@ static void PT(fill_entry)(struct pt_op *op, u64 *table, int i,
 	}
 
 	/* PT_SRC_MIXED: work one level down. */
+	if (level == 1 && whole && !pt_present(e) && !s->update &&
+	    !PT_RUN_MAX_LOG2) {
+		if (PT(install_filled)(op, table, i, iova, &e))
+			return;
+		if (op->err)
+			goto fail;
+	}
 	for (;;) {
 		if (!pt_present(e)) {
 			e = PT(install_table)(op, table, i, level);
@@ -980,15 +1079,30 @@ static int PT(fill)(struct gpt *pt, void *srcp, struct gpt_gather *g, gfp_t gfp)
 	u64 *table;
 	int ret;
 
-	ret = PT(grow)(pt, s->last, gfp);
-	if (ret)
-		return ret;
 	top = READ_ONCE(pt->top);
-	level = gpt_top_levels(top) - 1;
-	table = PT(descend)(&op, gpt_top_table(top), &level, s->iova, s->last,
-			    !s->pfns);
-	if (table)
-		PT(fill_level)(&op, table, level, s->iova, s->last);
+	table = s->update ? NULL : PT(leaf_table)(pt, top, s->iova, s->last);
+	if (table) {
+		/* One page onto an empty entry: nothing to decide. */
+		int i = gpt_index(s->iova, 0);
+
+		if (!s->pfns && s->last - s->iova == GPT_PAGE_SIZE - 1 &&
+		    !pt_present(READ_ONCE(table[i]))) {
+			WRITE_ONCE(table[i], pt_mk_leaf(s->pa, 0, s->prot, pt));
+			PT(sync)(pt, table, i, i);
+			return 0;
+		}
+		PT(fill_ptes)(&op, table, s->iova, s->last);
+	} else {
+		ret = PT(grow)(pt, s->last, gfp);
+		if (ret)
+			return ret;
+		top = READ_ONCE(pt->top);
+		level = gpt_top_levels(top) - 1;
+		table = PT(descend)(&op, gpt_top_table(top), &level, s->iova,
+				    s->last, !s->pfns);
+		if (table)
+			PT(fill_level)(&op, table, level, s->iova, s->last);
+	}
 	ret = op.err;
 	if (ret && !s->update) {
 		/*

@@ -70,8 +70,15 @@ struct gpt_src {
 	bool update;
 };
 
-void *gpt_table_alloc(struct gpt *pt, gfp_t gfp);
+void *__gpt_table_alloc(struct gpt *pt, gfp_t gfp, bool zero);
 void gpt_table_free(struct gpt *pt, void *table);
+
+/* A table with every entry empty. */
+static inline void *gpt_table_alloc(struct gpt *pt, gfp_t gfp)
+{
+	return __gpt_table_alloc(pt, gfp, true);
+}
+
 void gpt_table_gather(struct gpt *pt, struct gpt_gather *g, void *table);
 
 /* Entries a walker may have cached changed in [@start, @last]. */

@@ -44,7 +44,7 @@ static_assert(GPT_PFN_ORDER_SHIFT == HMM_PFN_ORDER_SHIFT);
  * waits on the newest state: pages that joined it earlier wait a little
  * longer than they need, never less.
  */
-static void *gpt_cache_get(struct gpt *pt)
+static void *gpt_cache_get(struct gpt *pt, bool zero)
 {
 	struct page *page = NULL;
 	unsigned long flags;
@@ -64,17 +64,22 @@ static void *gpt_cache_get(struct gpt *pt)
 	if (!page)
 		return NULL;
 	/* Tables leave the tree with their entries: clear them now. */
-	clear_page(page_address(page));
+	if (zero)
+		clear_page(page_address(page));
 	return page_address(page);
 }
 
-void *gpt_table_alloc(struct gpt *pt, gfp_t gfp)
+/*
+ * A table for @pt.  Without @zero its entries hold anything, and the
+ * caller writes every one before the table is published.
+ */
+void *__gpt_table_alloc(struct gpt *pt, gfp_t gfp, bool zero)
 {
-	void *table = gpt_cache_get(pt);
+	void *table = gpt_cache_get(pt, zero);
 	long n;
 
 	if (!table) {
-		struct page *page = alloc_page(gfp | __GFP_ZERO);
+		struct page *page = alloc_page(gfp | (zero ? __GFP_ZERO : 0));
 
 		if (!page)
 			return NULL;

@@ -253,6 +253,7 @@ struct hw_pair {
 	bool stop;
 	u64 a, b;
 	int lost;
+	bool done;
 	pthread_t thread;
 };
 
@@ -503,6 +504,61 @@ static void hw_split_unmap_race(struct kunit *test)
 	/* A split that lost the race may leave its new table behind. */
 	static const struct hw_race race = {
 		su_setup, su_fn, su_check, "bad outcomes", .fewer = 4, .may_leak = true,
+	};
+
+	hw_race_run(test, &race);
+}
+
+#define FM_IOVA		(8 * PG_1G)
+
+static void fm_setup(struct hw_pair *p, unsigned long r)
+{
+	/* 4 KiB aligned only: 4 KiB leaves, in one table. */
+	p->a = 0x100000000ULL + (r % 1024) * PG_2M + PG_4K;
+	p->b = 0x300000000ULL + (r % 1024) * PG_2M + PG_4K;
+	p->done = false;
+	/*
+	 * The block's leaf table, filled with leaves to @p->b, released,
+	 * and past its grace period: the map below gets its page back.
+	 */
+	if (hw_map(p->hw, FM_IOVA, p->b, PG_2M, GPT_READ))
+		p->lost += 1000000;
+	hw_unmap(p->hw, FM_IOVA, PG_2M);
+	synchronize_rcu();
+}
+
+static void fm_fn(struct hw_pair *p, int id)
+{
+	u64 k, pa;
+
+	if (!id) {
+		if (hw_map(p->hw, FM_IOVA, p->a, PG_2M, GPT_READ))
+			__atomic_fetch_add(&p->lost, 1000000, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->done, true, __ATOMIC_RELEASE);
+		return;
+	}
+	/* The walker, from the page tables alone, while the map runs. */
+	for (k = 511; !__atomic_load_n(&p->done, __ATOMIC_ACQUIRE); k = (k + 257) % 512)
+		if (!hw_translate(p->hw, FM_IOVA + k * PG_4K, false, false, &pa) &&
+		    pa != p->a + k * PG_4K)
+			__atomic_fetch_add(&p->lost, 1, __ATOMIC_RELAXED);
+}
+
+static void fm_check(struct hw_pair *p)
+{
+	hw_unmap(p->hw, FM_IOVA, PG_2M);
+}
+
+/*
+ * A map of a whole leaf table's span builds the table on a page it does
+ * not clear, then publishes it: the walker must never find the table
+ * before every entry is written, nor any leaf of the page's previous life.
+ */
+static void hw_filled_map_race(struct kunit *test)
+{
+	static const struct hw_race race = {
+		fm_setup, fm_fn, fm_check, "walks that saw a stale or torn leaf table",
+		.fewer = 4,
 	};
 
 	hw_race_run(test, &race);
@@ -884,6 +940,7 @@ static struct kunit_case hw_cases[] = {
 	KUNIT_CASE(hw_noncoherent_map_race),
 	KUNIT_CASE(hw_overlap_map_race),
 	KUNIT_CASE(hw_split_unmap_race),
+	KUNIT_CASE(hw_filled_map_race),
 	KUNIT_CASE(hw_stress_coherent),
 	KUNIT_CASE(hw_stress_noncoherent),
 	{}
