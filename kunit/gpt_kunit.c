@@ -1400,6 +1400,19 @@ static void gpt_test_filled_table(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, PG_2M),
 			(GPT_ENTRIES - (GPT_ENTRIES + 2) / 3) * PG_4K);
+	synchronize_rcu();
+
+	/* 1 MiB aligned: AMD-Vi v1 fills the table with runs. */
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_2M / 2, PG_2M, GPT_READ,
+					   GFP_KERNEL), 0);
+	KUNIT_EXPECT_TRUE(test, leaf_table(test, &pt, iova) == first);
+	for (i = 0; i < GPT_ENTRIES; i++) {
+		u64 at = iova + i * PG_4K;
+
+		KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, at, &leaf), 0);
+		KUNIT_EXPECT_EQ(test, leaf.pa + (at - leaf.iova), PG_2M / 2 + i * PG_4K);
+	}
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, PG_2M), PG_2M);
 	expect_only_top(test, &pt);
 	gpt_destroy(&pt);
 	kfree(pfns);

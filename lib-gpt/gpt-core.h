@@ -272,8 +272,29 @@ static u64 PT(install_table)(struct pt_op *op, u64 *table, int i,
 }
 
 /*
- * [@iova, @iova + 2 MiB) of the source, in 4 KiB leaves, under the empty
- * entry @table[@i] of level 1: fill a private table and publish it whole.
+ * The largest run that can start at entry @i: @i and @pa aligned to it,
+ * and at most @n entries.  0 when the format has no runs.
+ */
+static inline unsigned int PT(run_order)(const struct gpt *pt, int i, u64 pa,
+					 unsigned int level, int n)
+{
+	unsigned int k;
+
+	if (!PT_RUN_MAX_LOG2)
+		return 0;
+	k = min(__ffs((pa >> gpt_shift(level)) | BIT(PT_RUN_MAX_LOG2)),
+		__ffs(i | BIT(PT_RUN_MAX_LOG2)));
+	k = min_t(unsigned int, k, ilog2(n));
+	/* Only the page sizes the user allows. */
+	while (k && !(READ_ONCE(pt->pgsize) & BIT_ULL(gpt_shift(level) + k)))
+		k--;
+	return k;
+}
+
+/*
+ * [@iova, @iova + 2 MiB) of the source, in 4 KiB leaves (or runs of them),
+ * under the empty entry @table[@i] of level 1: fill a private table and
+ * publish it whole.
  * The page is not cleared first, as every entry is written, and no walker
  * ever finds the table half filled.  Return false, with *@e the entry
  * found, when something else was installed there first; or with op->err.
@@ -290,7 +311,25 @@ static bool PT(install_filled)(struct pt_op *op, u64 *table, int i, u64 iova,
 		op->err = -ENOMEM;
 		return false;
 	}
-	if (!s->pfns) {
+	/* As in write_leaves: an odd page address leaves no run anywhere. */
+	if (!s->pfns && PT_RUN_MAX_LOG2 &&
+	    !(((s->pa + (iova - s->iova)) >> GPT_PAGE_SHIFT) & 1)) {
+		u64 pa = s->pa + (iova - s->iova);
+
+		/* The largest runs the alignment and the page sizes allow. */
+		for (k = 0; k < GPT_ENTRIES;) {
+			unsigned int order = PT(run_order)(op->pt, k, pa, 0,
+							   GPT_ENTRIES - k);
+			u64 e = order ? pt_mk_run(pa, 0, order, s->prot, op->pt) :
+					pt_mk_leaf(pa, 0, s->prot, op->pt);
+			int j;
+
+			for (j = 0; j < 1 << order; j++)
+				t[k + j] = e;
+			k += 1 << order;
+			pa += GPT_PAGE_SIZE << order;
+		}
+	} else if (!s->pfns) {
 		u64 leaf = pt_mk_leaf(s->pa + (iova - s->iova), 0, s->prot, op->pt);
 
 		/* The address field is linear: step the encoded entry. */
@@ -724,8 +763,7 @@ static void PT(fill_entry)(struct pt_op *op, u64 *table, int i,
 	}
 
 	/* PT_SRC_MIXED: work one level down. */
-	if (level == 1 && whole && !pt_present(e) && !s->update &&
-	    !PT_RUN_MAX_LOG2) {
+	if (level == 1 && whole && !pt_present(e) && !s->update) {
 		if (PT(install_filled)(op, table, i, iova, &e))
 			return;
 		if (op->err)
@@ -764,26 +802,6 @@ static bool PT(empty_table)(struct gpt *pt, u64 e, unsigned int level)
 {
 	return level && pt_is_table(e, level) &&
 	       !PT(gather_subtree)(pt, NULL, PT(child)(e), level - 1);
-}
-
-/*
- * The largest run that can start at entry @i: @i and @pa aligned to it,
- * and at most @n entries.  0 when the format has no runs.
- */
-static inline unsigned int PT(run_order)(const struct gpt *pt, int i, u64 pa,
-					 unsigned int level, int n)
-{
-	unsigned int k;
-
-	if (!PT_RUN_MAX_LOG2)
-		return 0;
-	k = min(__ffs((pa >> gpt_shift(level)) | BIT(PT_RUN_MAX_LOG2)),
-		__ffs(i | BIT(PT_RUN_MAX_LOG2)));
-	k = min_t(unsigned int, k, ilog2(n));
-	/* Only the page sizes the user allows. */
-	while (k && !(READ_ONCE(pt->pgsize) & BIT_ULL(gpt_shift(level) + k)))
-		k--;
-	return k;
 }
 
 /*
