@@ -651,7 +651,8 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 	return bytes;
 }
 
-static u64 PT(unmap)(struct gpt *pt, u64 iova, u64 last, struct gpt_gather *g)
+static noinline u64 PT(unmap_any)(struct gpt *pt, u64 iova, u64 last,
+				  struct gpt_gather *g)
 {
 	unsigned long top = READ_ONCE(pt->top);
 	unsigned int levels = gpt_top_levels(top);
@@ -675,6 +676,27 @@ static u64 PT(unmap)(struct gpt *pt, u64 iova, u64 last, struct gpt_gather *g)
 	if (bytes)
 		gpt_gather_range(g, iova, last);
 	return bytes;
+}
+
+/* One 4 KiB leaf in a leaf table that is there: clear it and be done. */
+static u64 PT(unmap)(struct gpt *pt, u64 iova, u64 last, struct gpt_gather *g)
+{
+	if (last - iova == GPT_PAGE_SIZE - 1) {
+		u64 *table = PT(leaf_table)(pt, READ_ONCE(pt->top), iova, last);
+		int i = gpt_index(iova, 0);
+		u64 e;
+
+		if (table) {
+			e = READ_ONCE(table[i]);
+			if (pt_present(e) && !pt_leaf_run_log2(e, 0)) {
+				WRITE_ONCE(table[i], 0);
+				PT(sync)(pt, table, i, i);
+				gpt_gather_range(g, iova, last);
+				return GPT_PAGE_SIZE;
+			}
+		}
+	}
+	return PT(unmap_any)(pt, iova, last, g);
 }
 
 /* ---- map and update ----------------------------------------------------- */
@@ -1088,9 +1110,9 @@ static u64 PT(rollback)(struct pt_op *op, unsigned long top, u64 end)
 	return bytes;
 }
 
-static int PT(fill)(struct gpt *pt, void *srcp, struct gpt_gather *g, gfp_t gfp)
+static noinline int PT(fill_any)(struct gpt *pt, const struct gpt_src *s,
+				  struct gpt_gather *g, gfp_t gfp)
 {
-	const struct gpt_src *s = srcp;
 	struct pt_op op = { .pt = pt, .src = s, .g = g, .gfp = gfp };
 	unsigned int level;
 	unsigned long top;
@@ -1100,15 +1122,6 @@ static int PT(fill)(struct gpt *pt, void *srcp, struct gpt_gather *g, gfp_t gfp)
 	top = READ_ONCE(pt->top);
 	table = s->update ? NULL : PT(leaf_table)(pt, top, s->iova, s->last);
 	if (table) {
-		/* One page onto an empty entry: nothing to decide. */
-		int i = gpt_index(s->iova, 0);
-
-		if (!s->pfns && s->last - s->iova == GPT_PAGE_SIZE - 1 &&
-		    !pt_present(READ_ONCE(table[i]))) {
-			WRITE_ONCE(table[i], pt_mk_leaf(s->pa, 0, s->prot, pt));
-			PT(sync)(pt, table, i, i);
-			return 0;
-		}
 		PT(fill_ptes)(&op, table, s->iova, s->last);
 	} else {
 		ret = PT(grow)(pt, s->last, gfp);
@@ -1142,6 +1155,28 @@ static int PT(fill)(struct gpt *pt, void *srcp, struct gpt_gather *g, gfp_t gfp)
 			gpt_gather_range(g, s->iova, s->last);
 	}
 	return ret;
+}
+
+/*
+ * One page of a contiguous source onto an empty entry of a leaf table
+ * that is there: nothing to decide, and no state for the general path
+ * to set up.
+ */
+static int PT(fill)(struct gpt *pt, void *srcp, struct gpt_gather *g, gfp_t gfp)
+{
+	const struct gpt_src *s = srcp;
+
+	if (!s->pfns && !s->update && s->last - s->iova == GPT_PAGE_SIZE - 1) {
+		u64 *table = PT(leaf_table)(pt, READ_ONCE(pt->top), s->iova, s->last);
+		int i = gpt_index(s->iova, 0);
+
+		if (table && !pt_present(READ_ONCE(table[i]))) {
+			WRITE_ONCE(table[i], pt_mk_leaf(s->pa, 0, s->prot, pt));
+			PT(sync)(pt, table, i, i);
+			return 0;
+		}
+	}
+	return PT(fill_any)(pt, s, g, gfp);
 }
 
 /* ---- lockless readers ----------------------------------------------------- */

@@ -54,6 +54,7 @@ typedef unsigned int gfp_t;
 #define MODULE_LICENSE(s)
 #define MODULE_AUTHOR(s)
 #define __maybe_unused		__attribute__((unused))
+#define noinline		__attribute__((noinline))
 #define __always_unused		__attribute__((unused))
 #define WARN_ON(c)		({ bool __c = !!(c); if (__c) fprintf(stderr, "WARN_ON %s:%d\n", __FILE__, __LINE__); __c; })
 #define BUG_ON(c)		assert(!(c))
