@@ -312,7 +312,7 @@ static bool PT(install_filled)(struct pt_op *op, u64 *table, int i, u64 iova,
 		return false;
 	}
 	/* As in write_leaves: an odd page address leaves no run anywhere. */
-	if (!s->pfns && PT_RUN_MAX_LOG2 &&
+	if (!s->pfns && PT_RUN_MAX_LOG2 > 0 &&
 	    !(((s->pa + (iova - s->iova)) >> GPT_PAGE_SHIFT) & 1)) {
 		u64 pa = s->pa + (iova - s->iova);
 
@@ -1111,7 +1111,7 @@ static u64 PT(rollback)(struct pt_op *op, unsigned long top, u64 end)
 }
 
 static noinline int PT(fill_any)(struct gpt *pt, const struct gpt_src *s,
-				  struct gpt_gather *g, gfp_t gfp)
+				 struct gpt_gather *g, gfp_t gfp)
 {
 	struct pt_op op = { .pt = pt, .src = s, .g = g, .gfp = gfp };
 	unsigned int level;
