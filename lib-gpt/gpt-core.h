@@ -605,25 +605,27 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 
 		if (chunk == end && !(iova & (size - 1))) {
 			/* Whole entries: leaves cleared in one tight loop. */
-			int n = gpt_whole_entries(iova, last, size, i);
-			int k, cleared = 0;
+			u64 *p = &table[i], *stop = p + gpt_whole_entries(iova, last, size, i);
 			u64 before = bytes;
+			int k, cleared = 0;
 
-			for (k = 0; k < n; k++) {
-				u64 e = READ_ONCE(table[i + k]);
+			for (; p < stop; p++) {
+				u64 e = READ_ONCE(*p);
 
 				if (!pt_present(e))
 					continue;
 				if (pt_is_table(e, level))
 					break;
 				if (PT_RUN_MAX_LOG2 > 0 && pt_leaf_run_log2(e, level)) {
+					k = p - &table[i];
 					bytes += PT(remove_entry)(op, table, i + k, level, e,
 								  iova + k * size);
 					continue;
 				}
-				WRITE_ONCE(table[i + k], 0);
+				WRITE_ONCE(*p, 0);
 				cleared++;
 			}
+			k = p - &table[i];
 			bytes += cleared * size;
 			if (k) {
 				/* As at level 0: write back every entry looked at. */
