@@ -565,25 +565,28 @@ static u64 PT(unmap_entry)(struct pt_op *op, u64 *table, int i,
 static __always_inline u64 PT(clear_ptes)(struct pt_op *op, u64 *table,
 					  u64 iova, u64 last)
 {
-	int i = gpt_index(iova, 0), first = i;
-	int end = i + (int)min_t(u64, GPT_ENTRIES - i,
-				 ((last - iova) >> GPT_PAGE_SHIFT) + 1);
-	u64 bytes = 0;
+	int first = gpt_index(iova, 0);
+	int end = first + (int)min_t(u64, GPT_ENTRIES - first,
+				     ((last - iova) >> GPT_PAGE_SHIFT) + 1);
+	u64 *p = &table[first], *stop = &table[end], bytes = 0;
+	unsigned long cleared = 0;
 
-	for (; i < end; i++) {
-		u64 e = READ_ONCE(table[i]);
+	for (; p < stop; p++) {
+		u64 e = READ_ONCE(*p);
 
 		if (!pt_present(e))
 			continue;
 		if (PT_RUN_MAX_LOG2 > 0 && pt_leaf_run_log2(e, 0)) {
+			int i = p - table;
 			u64 at = iova + ((u64)(i - first) << GPT_PAGE_SHIFT);
 
 			bytes += PT(remove_entry)(op, table, i, 0, e, at);
 			continue;
 		}
-		WRITE_ONCE(table[i], 0);
-		bytes += GPT_PAGE_SIZE;
+		WRITE_ONCE(*p, 0);
+		cleared++;
 	}
+	bytes += (u64)cleared << GPT_PAGE_SHIFT;
 	if (bytes)
 		PT(sync)(op->pt, table, first, end - 1);
 	return bytes;
@@ -849,12 +852,14 @@ static int PT(write_leaves)(struct pt_op *op, u64 *table, int i, int n, u64 pa,
 	 * no run to be had anywhere here.
 	 */
 	if (((pa >> gpt_shift(level)) - i) & 1) {
-		for (; k < n; k++) {
-			if (pt_present(READ_ONCE(table[i + k])))
-				return k;
-			WRITE_ONCE(table[i + k], leaf + k * size);
+		u64 *p = &table[i], *stop = p + n;
+
+		for (; p < stop; p++, leaf += size) {
+			if (pt_present(READ_ONCE(*p)))
+				break;
+			WRITE_ONCE(*p, leaf);
 		}
-		return k;
+		return p - &table[i];
 	}
 	while (k < n) {
 		unsigned int order = PT(run_order)(pt, i + k, pa + k * size, level, n - k);
@@ -921,12 +926,16 @@ static void PT(fill_ptes)(struct pt_op *op, u64 *table, u64 iova, u64 last)
 	} else if (!s->pfns) {
 		/* The address field is linear: step the encoded entry. */
 		u64 leaf = pt_mk_leaf(s->pa + (iova - s->iova), 0, s->prot, op->pt);
+		u64 *p = &table[i], *stop = &table[end];
 
-		for (; i < end; i++, leaf += GPT_PAGE_SIZE) {
-			if (pt_present(READ_ONCE(table[i])))
-				goto exists;
-			WRITE_ONCE(table[i], leaf);
+		for (; p < stop; p++, leaf += GPT_PAGE_SIZE) {
+			if (pt_present(READ_ONCE(*p)))
+				break;
+			WRITE_ONCE(*p, leaf);
 		}
+		i = p - table;
+		if (i < end)
+			goto exists;
 		lo = first;
 		hi = end - 1;
 	} else {

@@ -105,7 +105,7 @@ static inline u64 pt_mk_leaf(u64 pa, unsigned int level, unsigned int prot,
 /* log2 of the number of entries a leaf's page spans: 0 for NextLevel 0. */
 static inline unsigned int pt_leaf_run_log2(u64 e, unsigned int level)
 {
-	if (amd_v1_next(e) != 7)
+	if ((e & AMD_V1_NEXT) != AMD_V1_NEXT)
 		return 0;
 	/* The lowest clear address bit is bit log2(size) - 1. */
 	return __ffs(~(e | (BIT_ULL(GPT_PAGE_SHIFT) - 1))) + 1 -
