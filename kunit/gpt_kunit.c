@@ -1418,6 +1418,46 @@ static void gpt_test_filled_table(struct kunit *test)
 	kfree(pfns);
 }
 
+/*
+ * Unmap clears 4 KiB leaves four at a time while all four are present:
+ * holes anywhere in a group of four, read-only and writable leaves mixed,
+ * and a range that does not start or end on a group.
+ */
+static void gpt_test_unmap_groups(struct kunit *test)
+{
+	u64 iova = 10 * PG_2M + 3 * PG_4K;
+	unsigned long pfns[61];
+	struct gpt_leaf leaf;
+	unsigned int i, n = 0;
+	struct gpt pt;
+
+	for (i = 0; i < ARRAY_SIZE(pfns); i++) {
+		bool hole = i % 5 == 2 || i % 7 == 3;
+
+		pfns[i] = hole ? 0 : GPT_PFN_VALID | (i % 3 ? GPT_PFN_WRITE : 0) | (0x5000 + i);
+		n += !hole;
+	}
+	new_pt(test, &pt, 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map_pfns(&pt, iova, pfns, ARRAY_SIZE(pfns),
+						GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
+	/* A leaf just outside the range on each side stays. */
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova - PG_4K, PG_4K, PG_4K, GPT_READ,
+					   GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova + ARRAY_SIZE(pfns) * PG_4K,
+					   PG_4K, PG_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, ARRAY_SIZE(pfns) * PG_4K),
+			n * PG_4K);
+	for (i = 0; i < ARRAY_SIZE(pfns); i++)
+		KUNIT_EXPECT_EQ_MSG(test, gpt_lookup(&pt, iova + i * PG_4K, &leaf), -ENOENT,
+				    "page %u", i);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova - PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + ARRAY_SIZE(pfns) * PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova - PG_4K, (ARRAY_SIZE(pfns) + 2) * PG_4K),
+			2 * PG_4K);
+	expect_only_top(test, &pt);
+	gpt_destroy(&pt);
+}
+
 static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_encode_decode),
 	KUNIT_CASE(gpt_test_va_bits),
@@ -1433,6 +1473,7 @@ static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_unmap_no_alloc),
 	KUNIT_CASE(gpt_test_table_cache),
 	KUNIT_CASE(gpt_test_filled_table),
+	KUNIT_CASE(gpt_test_unmap_groups),
 	KUNIT_CASE_SLOW(gpt_test_random),
 	KUNIT_CASE_SLOW(gpt_test_concurrent),
 	{}
