@@ -1458,6 +1458,75 @@ static void gpt_test_unmap_groups(struct kunit *test)
 	gpt_destroy(&pt);
 }
 
+/*
+ * Map stores empty entries four at a time: a leaf at any position of the
+ * first two groups, of 4 KiB and of 2 MiB entries, makes the map fail with
+ * nothing of it left behind.
+ */
+static void gpt_test_map_groups(struct kunit *test)
+{
+	static const u64 sizes[] = { PG_4K, PG_2M };
+	struct walk_count w;
+	struct gpt_leaf leaf;
+	unsigned int s, j;
+	struct gpt pt;
+
+	new_pt(test, &pt, 0);
+	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+		u64 sz = sizes[s], iova = 6 * PG_1G, pa = PG_1G + sz;
+
+		for (j = 0; j < 8; j++) {
+			KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova + j * sz, 0x40000000 + sz, sz,
+							   GPT_READ, GFP_KERNEL), 0);
+			/* An odd page address: no runs, entries one by one. */
+			KUNIT_EXPECT_EQ_MSG(test, gpt_test_map(&pt, iova, pa, 12 * sz,
+							       GPT_READ | GPT_WRITE, GFP_KERNEL),
+					    -EEXIST, "level %u, entry %u", s, j);
+			memset(&w, 0, sizeof(w));
+			KUNIT_EXPECT_EQ(test, gpt_walk(&pt, iova, 12 * sz, count_leaf, &w), 0);
+			KUNIT_EXPECT_EQ_MSG(test, w.bytes, sz, "level %u, entry %u", s, j);
+			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + j * sz, &leaf), 0);
+			KUNIT_EXPECT_EQ(test, leaf.pa, 0x40000000 + sz);
+			KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 12 * sz), sz);
+		}
+	}
+	gpt_destroy(&pt);
+}
+
+/*
+ * Unmap of 4 KiB entries four at a time: a group holding part of a run
+ * (AMD-Vi v1) must remove the whole run, even where it goes on past the
+ * range.  Other formats have sixteen leaves there and only the range goes.
+ */
+static void gpt_test_unmap_group_runs(struct kunit *test)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+	u64 iova = 12 * PG_2M, run = f->fmt->run_max_log2 ? 16 * PG_4K : PG_4K;
+	struct gpt_leaf leaf;
+	struct gpt pt;
+
+	new_pt(test, &pt, 0);
+	/* Sixteen plain leaves (an odd page address allows no run)... */
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, 0x1001000, 16 * PG_4K,
+					   GPT_READ, GFP_KERNEL), 0);
+	/* ...then sixteen aligned ones: one 64 KiB run where there are runs. */
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova + 16 * PG_4K, 0x2000000,
+					   16 * PG_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 16 * PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, run);
+	/* Five groups of four; the last one is the start of the run. */
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 20 * PG_4K),
+			16 * PG_4K + max(run, 4 * PG_4K));
+	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 20 * PG_4K, &leaf),
+			run > PG_4K ? -ENOENT : 0);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 31 * PG_4K, &leaf),
+			run > PG_4K ? -ENOENT : 0);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 32 * PG_4K),
+			run > PG_4K ? 0 : 12 * PG_4K);
+	expect_only_top(test, &pt);
+	gpt_destroy(&pt);
+}
+
 static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_encode_decode),
 	KUNIT_CASE(gpt_test_va_bits),
@@ -1474,6 +1543,8 @@ static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_table_cache),
 	KUNIT_CASE(gpt_test_filled_table),
 	KUNIT_CASE(gpt_test_unmap_groups),
+	KUNIT_CASE(gpt_test_unmap_group_runs),
+	KUNIT_CASE(gpt_test_map_groups),
 	KUNIT_CASE_SLOW(gpt_test_random),
 	KUNIT_CASE_SLOW(gpt_test_concurrent),
 	{}

@@ -23,7 +23,9 @@
 /*
  * Runs: a leaf repeated in 2^k consecutive entries of one table, mapping a
  * page 2^k times the entry's natural size (AMD-Vi v1's NextLevel 7).  A
- * format without them needs to say nothing.
+ * format without them needs to say nothing.  One with them must make
+ * pt_leaf_run_log2(), given the OR of some 4 KiB entries, return non-zero
+ * only when one of them is a run: unmap tests four at a time that way.
  */
 #ifndef PT_RUN_MAX_LOG2
 #define PT_RUN_MAX_LOG2		0
@@ -244,31 +246,47 @@ static int PT(split_entry)(struct gpt *pt, u64 *table, int i, u64 e,
 }
 
 /*
- * Install an empty table in @table[@i], unless another caller mapping a
- * disjoint range got there first: then use theirs and free ours, which no
- * walker has seen.  Return the entry now in @table[@i].
+ * Publish the table @t, written in full, in the empty entry @table[@i] of
+ * @level, unless another caller mapping a disjoint range got there first:
+ * then rely on theirs and free ours, which no walker has seen.  *@e gets
+ * the entry now in @table[@i]; false when it is not ours.
+ */
+static inline bool PT(publish_table)(struct pt_op *op, u64 *table, int i,
+				     u64 *t, unsigned int level, u64 *e)
+{
+	u64 old = 0, new;
+
+	PT(sync)(op->pt, t, 0, GPT_ENTRIES - 1);
+	new = pt_mk_table(virt_to_phys(t), level, op->pt);
+	/* Fully ordered: the entries are visible before the table is. */
+	if (!try_cmpxchg64(&table[i], &old, new)) {
+		gpt_table_free(op->pt, t);
+		PT(rely)(op->pt, table, i, old);
+		*e = old;
+		return false;
+	}
+	PT(sync)(op->pt, table, i, i);
+	PT(synced)(op->pt, table, i, new);
+	*e = new;
+	return true;
+}
+
+/*
+ * Install an empty table in @table[@i], or use the one another caller
+ * installed first.  Return the entry now in @table[@i].
  */
 static u64 PT(install_table)(struct pt_op *op, u64 *table, int i,
 			     unsigned int level)
 {
-	u64 old = 0, new;
-	u64 *t;
+	u64 *t, e;
 
 	t = gpt_table_alloc(op->pt, op->gfp);
 	if (!t) {
 		op->err = -ENOMEM;
 		return 0;
 	}
-	PT(sync)(op->pt, t, 0, GPT_ENTRIES - 1);
-	new = pt_mk_table(virt_to_phys(t), level, op->pt);
-	if (!try_cmpxchg64(&table[i], &old, new)) {
-		gpt_table_free(op->pt, t);
-		PT(rely)(op->pt, table, i, old);
-		return old;
-	}
-	PT(sync)(op->pt, table, i, i);
-	PT(synced)(op->pt, table, i, new);
-	return new;
+	PT(publish_table)(op, table, i, t, level, &e);
+	return e;
 }
 
 /*
@@ -306,7 +324,7 @@ static noinline bool PT(install_filled)(struct pt_op *op, u64 *table, int i,
 					u64 iova, u64 *e)
 {
 	const struct gpt_src *s = op->src;
-	u64 old = 0, new, *t;
+	u64 *t;
 	int k;
 
 	t = __gpt_table_alloc(op->pt, op->gfp, false);
@@ -349,18 +367,7 @@ static noinline bool PT(install_filled)(struct pt_op *op, u64 *table, int i,
 					  0, gpt_pfn_prot(s, v), op->pt) : 0;
 		}
 	}
-	PT(sync)(op->pt, t, 0, GPT_ENTRIES - 1);
-	new = pt_mk_table(virt_to_phys(t), 1, op->pt);
-	/* Fully ordered: the entries are visible before the table is. */
-	if (!try_cmpxchg64(&table[i], &old, new)) {
-		gpt_table_free(op->pt, t);
-		PT(rely)(op->pt, table, i, old);
-		*e = old;
-		return false;
-	}
-	PT(sync)(op->pt, table, i, i);
-	PT(synced)(op->pt, table, i, new);
-	return true;
+	return PT(publish_table)(op, table, i, t, 1, e);
 }
 
 /* ---- classifying what the source holds for one entry ------------------- */
@@ -576,14 +583,16 @@ static __always_inline u64 PT(clear_ptes)(struct pt_op *op, u64 *table,
 
 	/*
 	 * Four plain leaves at a time, with one test: a bit of the present
-	 * mask set in all four entries means that each is present.  The
-	 * first group that fails it, and the rest, go entry by entry.
+	 * mask set in all four entries means that each is present, and
+	 * their OR reads as a run only if one of them is one.  The first
+	 * group that fails it, and the rest, go entry by entry.
 	 */
-	for (; !PT_RUN_MAX_LOG2 && stop - p >= 4; p += 4) {
+	for (; stop - p >= 4; p += 4) {
 		u64 a = READ_ONCE(p[0]), b = READ_ONCE(p[1]);
 		u64 c = READ_ONCE(p[2]), d = READ_ONCE(p[3]);
 
-		if (!pt_present(a & b & c & d))
+		if (!pt_present(a & b & c & d) ||
+		    pt_leaf_run_log2(a | b | c | d, 0))
 			break;
 		WRITE_ONCE(p[0], 0);
 		WRITE_ONCE(p[1], 0);
@@ -852,6 +861,34 @@ static bool PT(empty_table)(struct gpt *pt, u64 e, unsigned int level)
 }
 
 /*
+ * Store @leaf, @leaf + @step, ... in the entries from @p up to @stop while
+ * they are empty; return the first one not written.  Four at a time with
+ * one test (no bit of the present mask in their OR: none is present):
+ * a quarter of the loop overhead, and a speed that does not depend on
+ * where the loop lands in the code.  The address field is linear, so
+ * stepping the encoded entry steps the address.
+ */
+static __always_inline u64 *PT(store_leaves)(u64 *p, u64 *stop, u64 leaf,
+					     u64 step)
+{
+	for (; stop - p >= 4; p += 4, leaf += 4 * step) {
+		if (pt_present(READ_ONCE(p[0]) | READ_ONCE(p[1]) |
+			       READ_ONCE(p[2]) | READ_ONCE(p[3])))
+			break;
+		WRITE_ONCE(p[0], leaf);
+		WRITE_ONCE(p[1], leaf + step);
+		WRITE_ONCE(p[2], leaf + 2 * step);
+		WRITE_ONCE(p[3], leaf + 3 * step);
+	}
+	for (; p < stop; p++, leaf += step) {
+		if (pt_present(READ_ONCE(*p)))
+			break;
+		WRITE_ONCE(*p, leaf);
+	}
+	return p;
+}
+
+/*
  * Write leaves of @level for [@pa, ...) into @table[@i, @i + @n), all of
  * which the caller found to be whole entries of its range: runs where the
  * format has them and the alignment allows, single leaves otherwise.
@@ -871,16 +908,9 @@ static int PT(write_leaves)(struct pt_op *op, u64 *table, int i, int n, u64 pa,
 	 * their distance never changes along the way: if it is odd, there is
 	 * no run to be had anywhere here.
 	 */
-	if (((pa >> gpt_shift(level)) - i) & 1) {
-		u64 *p = &table[i], *stop = p + n;
-
-		for (; p < stop; p++, leaf += size) {
-			if (pt_present(READ_ONCE(*p)))
-				break;
-			WRITE_ONCE(*p, leaf);
-		}
-		return p - &table[i];
-	}
+	if (((pa >> gpt_shift(level)) - i) & 1)
+		return PT(store_leaves)(&table[i], &table[i + n], leaf, size) -
+		       &table[i];
 	while (k < n) {
 		unsigned int order = PT(run_order)(pt, i + k, pa + k * size, level, n - k);
 		int j, len = 1 << order;
@@ -944,16 +974,10 @@ static void PT(fill_ptes)(struct pt_op *op, u64 *table, u64 iova, u64 last)
 		lo = first;
 		hi = end - 1;
 	} else if (!s->pfns) {
-		/* The address field is linear: step the encoded entry. */
 		u64 leaf = pt_mk_leaf(s->pa + (iova - s->iova), 0, s->prot, op->pt);
-		u64 *p = &table[i], *stop = &table[end];
 
-		for (; p < stop; p++, leaf += GPT_PAGE_SIZE) {
-			if (pt_present(READ_ONCE(*p)))
-				break;
-			WRITE_ONCE(*p, leaf);
-		}
-		i = p - table;
+		i = PT(store_leaves)(&table[i], &table[end], leaf,
+				     GPT_PAGE_SIZE) - table;
 		if (i < end)
 			goto exists;
 		lo = first;
@@ -1009,16 +1033,12 @@ static void PT(fill_level)(struct pt_op *op, u64 *table, unsigned int level,
 			unsigned int prot = s->prot;
 			int k;
 
-			u64 leaf = pt_mk_leaf(pa, level, prot, op->pt);
-
 			if (PT_RUN_MAX_LOG2)
 				k = PT(write_leaves)(op, table, i, n, pa, level, prot);
 			else
-				for (k = 0; k < n; k++, leaf += size) {
-					if (pt_present(READ_ONCE(table[i + k])))
-						break;
-					WRITE_ONCE(table[i + k], leaf);
-				}
+				k = PT(store_leaves)(&table[i], &table[i + n],
+						     pt_mk_leaf(pa, level, prot, op->pt),
+						     size) - &table[i];
 			if (k) {
 				lo = min(lo, i);
 				hi = i + k - 1;
