@@ -1454,6 +1454,10 @@ static void gpt_test_unmap_groups(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + ARRAY_SIZE(pfns) * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova - PG_4K, (ARRAY_SIZE(pfns) + 2) * PG_4K),
 			2 * PG_4K);
+	/* The same holes in a leaf table that an unmap removes whole. */
+	KUNIT_ASSERT_EQ(test, gpt_test_map_pfns(&pt, 11 * PG_2M + PG_4K, pfns, ARRAY_SIZE(pfns),
+						GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, 11 * PG_2M, PG_2M), n * PG_4K);
 	expect_only_top(test, &pt);
 	gpt_destroy(&pt);
 }
