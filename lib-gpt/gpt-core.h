@@ -922,7 +922,7 @@ static int PT(write_leaves)(struct pt_op *op, u64 *table, int i, int n, u64 pa,
 	 * their distance never changes along the way: if it is odd, there is
 	 * no run to be had anywhere here.
 	 */
-	if (((pa >> gpt_shift(level)) - i) & 1)
+	if (!PT_RUN_MAX_LOG2 || (((pa >> gpt_shift(level)) - i) & 1))
 		return PT(store_leaves)(&table[i], &table[i + n], leaf, size) -
 		       &table[i];
 	while (k < n) {
@@ -980,18 +980,9 @@ static void PT(fill_ptes)(struct pt_op *op, u64 *table, u64 iova, u64 last)
 	int end = i + (int)min_t(u64, GPT_ENTRIES - i, ((last - iova) >> GPT_PAGE_SHIFT) + 1);
 	int lo = GPT_ENTRIES, hi = -1;
 
-	if (PT_RUN_MAX_LOG2 > 0 && !s->pfns) {
+	if (!s->pfns) {
 		i += PT(write_leaves)(op, table, i, end - i,
 				      s->pa + (iova - s->iova), 0, s->prot);
-		if (i < end)
-			goto exists;
-		lo = first;
-		hi = end - 1;
-	} else if (!s->pfns) {
-		u64 leaf = pt_mk_leaf(s->pa + (iova - s->iova), 0, s->prot, op->pt);
-
-		i = PT(store_leaves)(&table[i], &table[end], leaf,
-				     GPT_PAGE_SIZE) - table;
 		if (i < end)
 			goto exists;
 		lo = first;
@@ -1047,12 +1038,7 @@ static void PT(fill_level)(struct pt_op *op, u64 *table, unsigned int level,
 			unsigned int prot = s->prot;
 			int k;
 
-			if (PT_RUN_MAX_LOG2)
-				k = PT(write_leaves)(op, table, i, n, pa, level, prot);
-			else
-				k = PT(store_leaves)(&table[i], &table[i + n],
-						     pt_mk_leaf(pa, level, prot, op->pt),
-						     size) - &table[i];
+			k = PT(write_leaves)(op, table, i, n, pa, level, prot);
 			if (k) {
 				lo = min(lo, i);
 				hi = i + k - 1;
