@@ -1232,7 +1232,8 @@ static int PT(fill)(struct gpt *pt, void *srcp, struct gpt_gather *g, gfp_t gfp)
 
 /* ---- lockless readers ----------------------------------------------------- */
 
-static void PT(leaf)(struct gpt_leaf *leaf, u64 e, unsigned int level, u64 iova)
+static __always_inline void PT(leaf)(struct gpt_leaf *leaf, u64 e,
+				     unsigned int level, u64 iova)
 {
 	leaf->size = 1ULL << (gpt_shift(level) + pt_leaf_run_log2(e, level));
 	leaf->iova = iova & ~(leaf->size - 1);
@@ -1241,31 +1242,65 @@ static void PT(leaf)(struct gpt_leaf *leaf, u64 e, unsigned int level, u64 iova)
 	leaf->dirty = e & PT_DIRTY_BITS;
 }
 
+/*
+ * One level of a lookup.  Always inlined with @level a constant, so that
+ * the index shift, the table test (which differs at level 0) and the leaf
+ * decode fold to immediates, and the walk is straight-line code: no loop,
+ * no variable shift, one predicted branch per level on the way down.
+ */
+static __always_inline bool PT(lookup_step)(u64 **tablep, unsigned int level,
+					    u64 iova, struct gpt_leaf *leaf,
+					    int *ret)
+{
+	u64 e = READ_ONCE((*tablep)[gpt_index(iova, level)]);
+
+	if (unlikely(!pt_present(e)))
+		return false;
+	if (level && pt_is_table(e, level)) {
+		*tablep = PT(child)(e);
+		return true;
+	}
+	PT(leaf)(leaf, e, level, iova);
+	*ret = 0;
+	return false;
+}
+
 static int PT(lookup)(struct gpt *pt, u64 iova, struct gpt_leaf *leaf)
 {
 	unsigned long top;
-	unsigned int level;
 	u64 *table;
 	int ret = -ENOENT;
 
 	rcu_read_lock();
 	top = READ_ONCE(pt->top);
 	table = gpt_top_table(top);
-	level = gpt_top_levels(top) - 1;
-	if (iova > gpt_reach(level + 1))
+	static_assert(PT_MAX_LEVELS <= 6);
+	/* Two shifts: one of 12 + 9 * 6 bits would overflow. */
+	if ((iova >> GPT_PAGE_SHIFT) >> (gpt_top_levels(top) * GPT_LEVEL_BITS))
 		goto out;
-	for (;;) {
-		u64 e = READ_ONCE(table[gpt_index(iova, level)]);
-
-		if (!pt_present(e))
+	switch (gpt_top_levels(top) - 1) {
+	case 5:
+		if (!PT(lookup_step)(&table, 5, iova, leaf, &ret))
 			break;
-		if (!pt_is_table(e, level)) {
-			PT(leaf)(leaf, e, level, iova);
-			ret = 0;
+		fallthrough;
+	case 4:
+		if (!PT(lookup_step)(&table, 4, iova, leaf, &ret))
 			break;
-		}
-		table = PT(child)(e);
-		level--;
+		fallthrough;
+	case 3:
+		if (!PT(lookup_step)(&table, 3, iova, leaf, &ret))
+			break;
+		fallthrough;
+	case 2:
+		if (!PT(lookup_step)(&table, 2, iova, leaf, &ret))
+			break;
+		fallthrough;
+	case 1:
+		if (!PT(lookup_step)(&table, 1, iova, leaf, &ret))
+			break;
+		fallthrough;
+	default:
+		PT(lookup_step)(&table, 0, iova, leaf, &ret);
 	}
 out:
 	rcu_read_unlock();

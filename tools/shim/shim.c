@@ -183,23 +183,17 @@ void kfree(const void *p)
 
 static u64 rcu_slot[RCU_SLOTS];
 static unsigned int rcu_nr_slots;
-static __thread int rcu_my_slot = -1;
-static __thread int rcu_nesting;
+__thread u64 *rcu_my_counter;
+__thread int rcu_nesting;
 
-void rcu_read_lock(void)
+/* A thread's first rcu_read_lock() takes it a slot, for good. */
+u64 *rcu_register_reader(void)
 {
-	if (rcu_my_slot < 0) {
-		rcu_my_slot = __atomic_fetch_add(&rcu_nr_slots, 1, __ATOMIC_SEQ_CST);
-		assert(rcu_my_slot < RCU_SLOTS);
-	}
-	if (rcu_nesting++ == 0)
-		__atomic_fetch_add(&rcu_slot[rcu_my_slot], 1, __ATOMIC_SEQ_CST);
-}
+	unsigned int slot = __atomic_fetch_add(&rcu_nr_slots, 1, __ATOMIC_SEQ_CST);
 
-void rcu_read_unlock(void)
-{
-	if (--rcu_nesting == 0)
-		__atomic_fetch_add(&rcu_slot[rcu_my_slot], 1, __ATOMIC_SEQ_CST);
+	assert(slot < RCU_SLOTS);
+	rcu_my_counter = &rcu_slot[slot];
+	return rcu_my_counter;
 }
 
 /*

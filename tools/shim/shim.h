@@ -55,6 +55,7 @@ typedef unsigned int gfp_t;
 #define MODULE_AUTHOR(s)
 #define __maybe_unused		__attribute__((unused))
 #define noinline		__attribute__((noinline))
+#define fallthrough		__attribute__((__fallthrough__))
 #define __always_unused		__attribute__((unused))
 #define WARN_ON(c)		({ bool __c = !!(c); if (__c) fprintf(stderr, "WARN_ON %s:%d\n", __FILE__, __LINE__); __c; })
 #define BUG_ON(c)		assert(!(c))
@@ -181,8 +182,32 @@ struct rcu_head {
 	struct rcu_head *next;
 	void (*func)(struct rcu_head *head);
 };
-void rcu_read_lock(void);
-void rcu_read_unlock(void);
+
+/*
+ * The read side is inline, as the kernel's is (a per-task counter or
+ * nothing): a lookup should not pay two calls here that it does not pay
+ * there.  What it does is in shim.c, beside the grace period.
+ */
+extern __thread u64 *rcu_my_counter;
+extern __thread int rcu_nesting;
+u64 *rcu_register_reader(void);
+
+static inline void rcu_read_lock(void)
+{
+	u64 *c = rcu_my_counter;
+
+	if (unlikely(!c))
+		c = rcu_register_reader();
+	if (likely(rcu_nesting++ == 0))
+		__atomic_fetch_add(c, 1, __ATOMIC_SEQ_CST);
+}
+
+static inline void rcu_read_unlock(void)
+{
+	if (likely(--rcu_nesting == 0))
+		__atomic_fetch_add(rcu_my_counter, 1, __ATOMIC_SEQ_CST);
+}
+
 void synchronize_rcu(void);
 void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
 void rcu_barrier(void);
