@@ -1545,6 +1545,65 @@ static void gpt_test_unmap_group_runs(struct kunit *test)
 	gpt_destroy(&pt);
 }
 
+/*
+ * Whole 2 MiB entries are unmapped four at a time while all four are
+ * leaves: a hole or a table at each position of the first two groups, and
+ * a group holding the start of a run (AMD-Vi: 8 entries, 16 MiB), are each
+ * removed as what they are, and the bytes say so.
+ */
+static void gpt_test_unmap_groups_2m(struct kunit *test)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+	u64 base = 64 * PG_2M, want, got;
+	unsigned int table, j, i;
+	struct gpt_leaf leaf;
+	struct gpt pt;
+
+	new_pt(test, &pt, 0);
+	for (table = 0; table < 2; table++) {
+		for (j = 0; j < 8; j++) {
+			want = 0;
+			for (i = 0; i < 12; i++) {
+				u64 iova = base + i * PG_2M;
+				int ret = 0;
+
+				if (i != j) {
+					/* An odd page address allows no run. */
+					ret = gpt_test_map(&pt, iova, (2 * i + 1) * PG_2M,
+							   PG_2M, GPT_READ, GFP_KERNEL);
+					want += PG_2M;
+				} else if (table) {
+					ret = gpt_test_map(&pt, iova + PG_4K, PG_4K, PG_4K,
+							   GPT_READ, GFP_KERNEL);
+					want += PG_4K;
+				}
+				KUNIT_ASSERT_EQ(test, ret, 0);
+			}
+			KUNIT_EXPECT_EQ_MSG(test, gpt_test_unmap(&pt, base, 12 * PG_2M),
+					    want, "%s at %u", table ? "table" : "hole", j);
+			for (i = 0; i < 12; i++)
+				KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, base + i * PG_2M + PG_4K,
+								 &leaf), -ENOENT);
+		}
+	}
+	/* Eight plain leaves, then eight aligned ones: a run where there are. */
+	for (i = 0; i < 8; i++)
+		KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, base + i * PG_2M, (2 * i + 1) * PG_2M,
+						   PG_2M, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, base + 8 * PG_2M, 16 * PG_2M, 8 * PG_2M,
+					   GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, base + 8 * PG_2M, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, f->fmt->run_max_log2 ? 8 * PG_2M : PG_2M);
+	/* Three groups of four; the last one is the start of the run. */
+	got = gpt_test_unmap(&pt, base, 12 * PG_2M);
+	KUNIT_EXPECT_EQ(test, got, f->fmt->run_max_log2 ? 16 * PG_2M : 12 * PG_2M);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, base + 15 * PG_2M, &leaf),
+			f->fmt->run_max_log2 ? -ENOENT : 0);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, base, 16 * PG_2M), 16 * PG_2M - got);
+	expect_only_top(test, &pt);
+	gpt_destroy(&pt);
+}
+
 static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_encode_decode),
 	KUNIT_CASE(gpt_test_va_bits),
@@ -1562,6 +1621,7 @@ static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_filled_table),
 	KUNIT_CASE(gpt_test_unmap_groups),
 	KUNIT_CASE(gpt_test_unmap_group_runs),
+	KUNIT_CASE(gpt_test_unmap_groups_2m),
 	KUNIT_CASE(gpt_test_map_groups),
 	KUNIT_CASE_SLOW(gpt_test_random),
 	KUNIT_CASE_SLOW(gpt_test_concurrent),

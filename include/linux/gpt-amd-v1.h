@@ -104,9 +104,10 @@ static inline u64 pt_mk_leaf(u64 pa, unsigned int level, unsigned int prot,
 
 /*
  * log2 of the number of entries a leaf's page spans: 0 for NextLevel 0.
- * Given the OR of some 4 KiB entries, non-zero only when one is a run: a
- * leaf's NextLevel 0 adds nothing to a run's 7, and bits 52-59, never set,
- * keep a clear bit for __ffs().
+ * Given the OR of some leaves of one level, non-zero only when one is a
+ * run: a leaf's NextLevel 0 adds nothing to a run's 7, a run sets every
+ * address bit below its level's page size (so the result is at least 1),
+ * and bits 52-59, never set, keep a clear bit for __ffs().
  */
 static inline unsigned int pt_leaf_run_log2(u64 e, unsigned int level)
 {
