@@ -205,8 +205,9 @@ static void bare_free(u64 *t, unsigned int level)
  * Warm lookups of 4096 pages in a scattered order and, in the same round,
  * the bare walk above in the same order, and as many empty
  * rcu_read_lock()/rcu_read_unlock() pairs back to back: each lookup takes
- * one, and the shim's pair is two calls and two locked adds where the
- * kernel's read side is inline (a per-task counter or nothing).
+ * one (the shim's: two plain stores to the thread's own counter, as cheap
+ * as the kernel's per-task counter, unless membarrier() is missing and
+ * readers fence).
  */
 static struct lookup_result {
 	struct rounds lookup, bare, rcu;

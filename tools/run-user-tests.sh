@@ -50,6 +50,14 @@ if [ $rc -ne 0 ] || grep -q "ThreadSanitizer" "$bin/tsan.log"; then
 	emit "not ok" "tsan: data race or crash (see $bin/tsan.log)"
 fi
 
+# The RCU the concurrent cases rely on, under TSan on its own.
+run "$bin/tsan-rcu.log" env TSAN_OPTIONS=halt_on_error=1 "$bin/gpt-test-tsan" shim_rcu
+rc=$?
+ktap_cases tsan "$bin/tsan-rcu.log"
+if [ $rc -ne 0 ] || grep -q "ThreadSanitizer" "$bin/tsan-rcu.log"; then
+	emit "not ok" "tsan: shim RCU data race or crash (see $bin/tsan-rcu.log)"
+fi
+
 # The hardware model: walker, IOTLB and walk caches, non-coherent memory.
 run "$bin/hw.log" "$bin/gpt-hw-test"; rc=$?
 ktap_cases hwmodel "$bin/hw.log"

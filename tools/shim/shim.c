@@ -6,11 +6,14 @@
  *
  * The RCU is deliberately simple but real: every reader thread owns a
  * counter that is odd inside a read-side critical section, and a grace
- * period waits until each counter seen odd has moved on.  Built from C11
- * atomics so that ThreadSanitizer sees the ordering.
+ * period waits until each counter seen odd has moved on (how it is
+ * ordered, and what ThreadSanitizer sees of it, is below).
  */
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "shim.h"
 
 __thread long shim_fail_countdown;
@@ -169,15 +172,23 @@ void kfree(const void *p)
 
 /* ---- RCU ------------------------------------------------------------------ */
 /*
- * Our own RCU rather than liburcu's, on purpose: every reader/updater
- * handshake here is a C11 atomic, which ThreadSanitizer models exactly, so
- * the TSan build sees the happens-before edges a grace period provides
- * and still reports a table freed under a reader.  liburcu's flavours
- * order readers with membarrier() or signals, which TSan cannot see: it
- * would report false races on every freed table or need suppressions that
- * would hide real ones.  Each reader thread owns a slot whose counter is
- * odd inside a read-side section; a grace period waits until every odd
- * counter it saw has moved.
+ * Our own RCU rather than liburcu's, on purpose: the edge a freed table
+ * depends on, a reader's last access before its section ends to the free
+ * after the grace period, is a release store and an acquire load here,
+ * which ThreadSanitizer models exactly: the TSan build sees it and still
+ * reports a table freed under a reader.  Each reader thread owns a slot
+ * whose counter is odd inside a read-side section; a grace period waits
+ * until every odd counter it saw has moved.
+ *
+ * The other edge, a section's first load after its counter store, is
+ * what a store buffer can reorder.  The reader does not fence it (the
+ * kernel's rcu_read_lock() does not either): the grace period does, with
+ * membarrier(), which runs a full barrier on every thread of the process
+ * before the slots are read, so a reader's counter store is either seen
+ * by the scan or its loads come after that barrier and see the updater's
+ * unpublish.  Where membarrier() is not available, rcu_reader_fence makes
+ * readers fence for themselves.  TSan does not model store buffers, so it
+ * neither needs nor sees this half.
  */
 #define RCU_SLOTS 1024
 
@@ -185,6 +196,19 @@ static u64 rcu_slot[RCU_SLOTS];
 static unsigned int rcu_nr_slots;
 __thread u64 *rcu_my_counter;
 __thread int rcu_nesting;
+bool rcu_reader_fence;
+
+static bool rcu_membarrier(int cmd)
+{
+	return !syscall(__NR_membarrier, cmd, 0, 0);
+}
+
+/* Before main(), so before any reader: the choice never changes under one. */
+static void __attribute__((constructor)) rcu_init(void)
+{
+	rcu_reader_fence =
+		!rcu_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
+}
 
 /* A thread's first rcu_read_lock() takes it a slot, for good. */
 u64 *rcu_register_reader(void)
@@ -221,10 +245,13 @@ bool poll_state_synchronize_rcu(unsigned long cookie)
 void synchronize_rcu(void)
 {
 	unsigned long gp = __atomic_add_fetch(&rcu_gp_begun, 1, __ATOMIC_SEQ_CST);
-	unsigned int n = __atomic_load_n(&rcu_nr_slots, __ATOMIC_SEQ_CST);
 	unsigned long ended;
-	unsigned int i;
+	unsigned int i, n;
 
+	if (!rcu_reader_fence &&
+	    !rcu_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED))
+		abort();
+	n = __atomic_load_n(&rcu_nr_slots, __ATOMIC_SEQ_CST);
 	for (i = 0; i < n && i < RCU_SLOTS; i++) {
 		u64 seen = __atomic_load_n(&rcu_slot[i], __ATOMIC_SEQ_CST);
 

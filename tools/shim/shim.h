@@ -184,13 +184,23 @@ struct rcu_head {
 };
 
 /*
- * The read side is inline, as the kernel's is (a per-task counter or
- * nothing): a lookup should not pay two calls here that it does not pay
- * there.  What it does is in shim.c, beside the grace period.
+ * The read side is inline and has no locked instruction, as the kernel's
+ * (a per-task counter or nothing): a lookup should not pay here what it
+ * does not pay there.  What orders it against a grace period is in
+ * shim.c, beside the grace period; rcu_reader_fence is set only where the
+ * membarrier() that grace periods rely on is not available.
  */
 extern __thread u64 *rcu_my_counter;
 extern __thread int rcu_nesting;
+extern bool rcu_reader_fence;
 u64 *rcu_register_reader(void);
+
+/* Only the owning thread writes its counter: no read-modify-write needed. */
+static inline void rcu_counter_step(u64 *c)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELEASE);
+}
 
 static inline void rcu_read_lock(void)
 {
@@ -198,14 +208,19 @@ static inline void rcu_read_lock(void)
 
 	if (unlikely(!c))
 		c = rcu_register_reader();
-	if (likely(rcu_nesting++ == 0))
-		__atomic_fetch_add(c, 1, __ATOMIC_SEQ_CST);
+	if (likely(rcu_nesting++ == 0)) {
+		rcu_counter_step(c);
+		if (unlikely(rcu_reader_fence))
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		else
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	}
 }
 
 static inline void rcu_read_unlock(void)
 {
 	if (likely(--rcu_nesting == 0))
-		__atomic_fetch_add(rcu_my_counter, 1, __ATOMIC_SEQ_CST);
+		rcu_counter_step(rcu_my_counter);
 }
 
 void synchronize_rcu(void);
