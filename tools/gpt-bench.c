@@ -60,23 +60,30 @@ static struct rounds ratio(struct rounds a, struct rounds b)
 	return q;
 }
 
-/* One round of the floor: store @n 8-byte entries, as a table walk at best would. */
-static double floor_ns(u64 n)
+/*
+ * One round of the floor: what storing @n 8-byte entries costs, as a table
+ * walk at best would, per call of a batch of @reps calls.  Timed as the
+ * calls are, one clock read per batch, so that neither side carries the
+ * clock's cost and the other not; each call's entries go to memory of
+ * their own, as each call's leaves go to tables of their own.
+ */
+static double floor_ns(u64 n, unsigned int reps)
 {
 	static u64 buf[SZ_1G / SZ_4K];
-	u64 t = now_ns(), i, done = 0;
+	u64 t = now_ns(), i, at = 0, left = n * reps;
 
-	while (done < n) {
-		u64 k = min(n - done, (u64)ARRAY_SIZE(buf));
+	while (left) {
+		u64 k = min(left, (u64)ARRAY_SIZE(buf) - at);
 
 		/* One 8-byte store per entry, as a table update does. */
-		for (i = 0; i < k; i++)
+		for (i = at; i < at + k; i++)
 			WRITE_ONCE(buf[i], (i << 12) | 3);
-		done += k;
+		left -= k;
+		at = (at + k) % ARRAY_SIZE(buf);
 	}
 	t = now_ns() - t;
 	sink += buf[n % ARRAY_SIZE(buf)];
-	return t;
+	return (double)t / reps;
 }
 
 struct result {
@@ -129,12 +136,12 @@ static struct result time_map_unmap(const struct gpt_fmt *fmt, u64 pgsize,
 		u = (double)(now_ns() - t) / reps;
 		rcu_barrier();
 		if (r < 0) {
-			floor_ns(count);
+			floor_ns(count, reps);
 			continue;
 		}
 		res.map.v[r] = m;
 		res.unmap.v[r] = u;
-		res.floor.v[r] = floor_ns(count);
+		res.floor.v[r] = floor_ns(count, reps);
 	}
 	gpt_destroy(&pt);
 	return res;
