@@ -607,26 +607,31 @@ static __always_inline u64 PT(clear_ptes)(struct pt_op *op, u64 *table,
 				     ((last - iova) >> GPT_PAGE_SHIFT) + 1);
 	u64 *p = &table[first], *stop = &table[end], bytes = 0;
 	unsigned long cleared = 0;
+	int n = end - first, j;
 
 	/*
 	 * Four plain leaves at a time, with one test: a bit of the present
 	 * mask set in all four entries means that each is present, and
 	 * their OR reads as a run only if one of them is one.  The first
-	 * group that fails it, and the rest, go entry by entry.
+	 * group that fails it, and the rest, go entry by entry.  Indexed off
+	 * one base rather than by a stepped pointer: with AMD-Vi's run test
+	 * in the loop, GCC kept a register per entry's address and spilled
+	 * the end, which cost that format's 256 x 4 KiB unmap about a third.
 	 */
-	for (; stop - p >= 4; p += 4) {
-		u64 a = READ_ONCE(p[0]), b = READ_ONCE(p[1]);
-		u64 c = READ_ONCE(p[2]), d = READ_ONCE(p[3]);
+	for (j = 0; j + 4 <= n; j += 4) {
+		u64 a = READ_ONCE(p[j]), b = READ_ONCE(p[j + 1]);
+		u64 c = READ_ONCE(p[j + 2]), d = READ_ONCE(p[j + 3]);
 
 		if (!pt_present(a & b & c & d) ||
 		    pt_leaf_run_log2(a | b | c | d, 0))
 			break;
-		WRITE_ONCE(p[0], 0);
-		WRITE_ONCE(p[1], 0);
-		WRITE_ONCE(p[2], 0);
-		WRITE_ONCE(p[3], 0);
-		cleared += 4;
+		WRITE_ONCE(p[j], 0);
+		WRITE_ONCE(p[j + 1], 0);
+		WRITE_ONCE(p[j + 2], 0);
+		WRITE_ONCE(p[j + 3], 0);
 	}
+	cleared = j;
+	p += j;
 	for (; p < stop; p++) {
 		u64 e = READ_ONCE(*p);
 
