@@ -4,7 +4,10 @@
  * layer sees, lookups, and beside each a plain loop that stores the same
  * number of 8-byte entries (the physical floor), all measured in one run.
  * Figures are medians of several rounds with their spread; a target is
- * met only if it holds in every round, since the machine is shared.
+ * met only if it holds in every round, since the machine is shared.  A
+ * round's figure is itself the median of a few batches timed one after the
+ * other: a batch lasts microseconds, so one stall of a shared vCPU (a tick,
+ * a neighbour's burst) would otherwise stand for a whole round.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -16,7 +19,9 @@
 #define SZ_2M	0x200000ULL
 #define SZ_1G	0x40000000ULL
 #define ROUNDS	7
-#define WARMUP	5
+#define BATCHES	5	/* per round, odd: the round's figure is their median */
+#define WARMUP	1	/* rounds, BATCHES map/unmap batches each */
+#define PASSES	20	/* over the 4096 pages, per lookup batch */
 
 static u64 now_ns(void)
 {
@@ -49,6 +54,12 @@ static struct rounds sorted(struct rounds r)
 static double median(struct rounds r)
 {
 	return sorted(r).v[ROUNDS / 2];
+}
+
+static double batch_median(double *v)
+{
+	qsort(v, BATCHES, sizeof(*v), cmp_double);
+	return v[BATCHES / 2];
 }
 
 static struct rounds ratio(struct rounds a, struct rounds b)
@@ -93,10 +104,10 @@ struct result {
 };
 
 /*
- * Each round maps @reps ranges at consecutive IOVAs and then unmaps them,
+ * Each batch maps @reps ranges at consecutive IOVAs and then unmaps them,
  * reading the clock once per batch rather than once per call, then times
- * the floor for one call's entries, so that each round's ratio compares
- * figures taken moments apart.  The physical address is aligned to
+ * the floor for as many calls' entries, so that each round's ratio
+ * compares figures taken moments apart.  The physical address is aligned to
  * @pgsize and no more, so the table is built from leaves of exactly that
  * size.
  */
@@ -114,40 +125,43 @@ static struct result time_map_unmap(const struct gpt_fmt *fmt, u64 pgsize,
 	if (gpt_init(&pt, fmt, &cfg, GFP_KERNEL))
 		abort();
 	/*
-	 * The first WARMUP rounds are not counted.  The first pays the first
-	 * touch of the process's memory (the tables' pages, the floor's
-	 * buffer).  The next few, on this project's machine, run a new tree's
-	 * 1 GiB map and unmap up to 3-8x slower than the rest and settle by
-	 * the fifth, with no page allocated (every table comes from the
-	 * tree's cache) and the floor steady: not the code's cost, and not
-	 * one I could attribute from inside the guest.
+	 * The first WARMUP round (BATCHES batches) is not counted.  Its first
+	 * batch pays the first touch of the process's memory (the tables'
+	 * pages, the floor's buffer).  The next few, on this project's
+	 * machine, run a new tree's 1 GiB map and unmap up to 3-8x slower
+	 * than the rest and settle by the fifth, with no page allocated
+	 * (every table comes from the tree's cache) and the floor steady:
+	 * not the code's cost, and not one I could attribute from inside the
+	 * guest.
 	 */
 	for (r = -WARMUP; r < ROUNDS; r++) {
+		double m[BATCHES], u[BATCHES], f[BATCHES];
+		unsigned int b;
 		u64 t;
-		double m, u;
 
-		gpt_gather_init(&g);
-		t = now_ns();
-		for (k = 0; k < reps; k++)
-			if (gpt_map(&pt, iova + k * size, pa, size, GPT_READ | GPT_WRITE,
-				    &g, GFP_KERNEL))
-				abort();
-		m = (double)(now_ns() - t) / reps;
-		gpt_gather_free(&g);
-		t = now_ns();
-		for (k = 0; k < reps; k++)
-			if (gpt_unmap(&pt, iova + k * size, size, &g) != size)
-				abort();
-		gpt_gather_free(&g);
-		u = (double)(now_ns() - t) / reps;
-		rcu_barrier();
-		if (r < 0) {
-			floor_ns(count, reps);
-			continue;
+		for (b = 0; b < BATCHES; b++) {
+			gpt_gather_init(&g);
+			t = now_ns();
+			for (k = 0; k < reps; k++)
+				if (gpt_map(&pt, iova + k * size, pa, size,
+					    GPT_READ | GPT_WRITE, &g, GFP_KERNEL))
+					abort();
+			m[b] = (double)(now_ns() - t) / reps;
+			gpt_gather_free(&g);
+			t = now_ns();
+			for (k = 0; k < reps; k++)
+				if (gpt_unmap(&pt, iova + k * size, size, &g) != size)
+					abort();
+			gpt_gather_free(&g);
+			u[b] = (double)(now_ns() - t) / reps;
+			rcu_barrier();
+			f[b] = floor_ns(count, reps);
 		}
-		res.map.v[r] = m;
-		res.unmap.v[r] = u;
-		res.floor.v[r] = floor_ns(count, reps);
+		if (r < 0)
+			continue;
+		res.map.v[r] = batch_median(m);
+		res.unmap.v[r] = batch_median(u);
+		res.floor.v[r] = batch_median(f);
 	}
 	gpt_destroy(&pt);
 	return res;
@@ -244,32 +258,37 @@ static struct lookup_result {
 	bare = bare_build(res.levels, iova, n);
 	/* Round -1 warms the caches and is not counted. */
 	for (r = -1; r < ROUNDS; r++) {
-		u64 t = now_ns(), sum = 0;
-		int k;
+		double look[BATCHES], walk[BATCHES], pair[BATCHES];
+		unsigned int b;
 
-		for (k = 0; k < 100; k++)
-			for (i = 0; i < n; i++) {
-				gpt_lookup(&pt, iova + ((i * 7) % n) * SZ_4K, &leaf);
-				sum += leaf.pa;
+		for (b = 0; b < BATCHES; b++) {
+			u64 t = now_ns(), sum = 0;
+			int k;
+
+			for (k = 0; k < PASSES; k++)
+				for (i = 0; i < n; i++) {
+					gpt_lookup(&pt, iova + ((i * 7) % n) * SZ_4K, &leaf);
+					sum += leaf.pa;
+				}
+			look[b] = (double)(now_ns() - t) / (PASSES * n);
+			t = now_ns();
+			for (k = 0; k < PASSES; k++)
+				for (i = 0; i < n; i++)
+					sum += bare_walk(&bare, iova + ((i * 7) % n) * SZ_4K);
+			walk[b] = (double)(now_ns() - t) / (PASSES * n);
+			sink += sum;
+			t = now_ns();
+			for (i = 0; i < PASSES * n; i++) {
+				rcu_read_lock();
+				rcu_read_unlock();
 			}
-		t = now_ns() - t;
-		if (r >= 0)
-			res.lookup.v[r] = (double)t / (100 * n);
-		t = now_ns();
-		for (k = 0; k < 100; k++)
-			for (i = 0; i < n; i++)
-				sum += bare_walk(&bare, iova + ((i * 7) % n) * SZ_4K);
-		t = now_ns() - t;
-		sink += sum;
-		if (r >= 0)
-			res.bare.v[r] = (double)t / (100 * n);
-		t = now_ns();
-		for (i = 0; i < 100 * n; i++) {
-			rcu_read_lock();
-			rcu_read_unlock();
+			pair[b] = (double)(now_ns() - t) / (PASSES * n);
 		}
-		if (r >= 0)
-			res.rcu.v[r] = (double)(now_ns() - t) / (100 * n);
+		if (r < 0)
+			continue;
+		res.lookup.v[r] = batch_median(look);
+		res.bare.v[r] = batch_median(walk);
+		res.rcu.v[r] = batch_median(pair);
 	}
 	bare_free(bare.top, bare.levels - 1);
 	gpt_destroy(&pt);
@@ -337,8 +356,10 @@ int main(void)
 
 	rcu_read_lock();
 	rcu_read_unlock();
-	printf("lib-gpt userspace benchmark: medians of %d rounds after %d uncounted map/unmap rounds; ratios to the floor (a plain loop storing as many 8-byte entries, timed in the same round) as median [min-max]\n",
-	       ROUNDS, WARMUP);
+	printf("%s%d%s%d%s%d%s\n", "lib-gpt userspace benchmark: medians of ", ROUNDS,
+	       " rounds after ", WARMUP * BATCHES,
+	       " uncounted map/unmap batches, each round the median of ", BATCHES,
+	       " batches; ratios to the floor (a plain loop storing as many 8-byte entries, timed in the same batch) as median [min-max]");
 	printf("%-12s %-9s %11s %11s %10s %10s  %-20s %-20s\n", "format", "case",
 	       "map ns", "unmap ns", "map ns/pg", "unmap/pg", "map/floor", "unmap/floor");
 	for (i = 0; i < ARRAY_SIZE(fmts); i++) {
