@@ -10,6 +10,7 @@
 #include <kunit/test.h>
 #include <linux/gpt.h>
 #include <linux/gpt-test.h>
+#include <linux/shrinker.h>
 #include <linux/slab.h>
 #include "gpt-internal.h"
 #include "gpt_test.h"
@@ -1368,6 +1369,83 @@ static void gpt_test_table_cache(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pt.nr_cached, 0);
 }
 
+/* Scan the shrinker until @pt's cache is empty; other trees may have some. */
+static void shrink_all(struct kunit *test, struct shrinker *s, struct gpt *pt)
+{
+	struct shrink_control sc = { .gfp_mask = GFP_KERNEL };
+	unsigned long n;
+	int tries;
+
+	for (tries = 0; READ_ONCE(pt->nr_cached) && tries < 64; tries++) {
+		n = s->count_objects(s, &sc);
+		/* No assertion: a reader may be holding the grace period. */
+		KUNIT_EXPECT_NE(test, n, SHRINK_EMPTY);
+		if (n == SHRINK_EMPTY)
+			break;
+		KUNIT_EXPECT_GE(test, n, READ_ONCE(pt->nr_cached));
+		sc.nr_to_scan = n;
+		KUNIT_EXPECT_NE(test, s->scan_objects(s, &sc), SHRINK_STOP);
+	}
+	KUNIT_EXPECT_EQ(test, pt->nr_cached, 0);
+}
+
+/*
+ * Under memory pressure the shrinker takes a tree's cached tables back:
+ * pages past their grace period at once, pages still waiting for it only
+ * after it, since a lockless reader may still be inside one (the ASan
+ * build reads such a page after the scan).  The tree goes on working,
+ * with pages of its own again, and leaves the shrinker's sight when it
+ * goes.
+ */
+static void gpt_test_cache_shrinker(struct kunit *test)
+{
+	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = 1 };
+	struct shrinker *s = gpt_cache_shrinker();
+	u64 iova = 4 * PG_2M, sum = 0, *old;
+	unsigned long tables, cached;
+	struct gpt pt;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	new_pt(test, &pt, 0);
+	/* @pa is not 2 MiB aligned: four leaf tables of 4 KiB leaves. */
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_4K, 4 * PG_2M, GPT_READ,
+					   GFP_KERNEL), 0);
+	tables = gpt_nr_tables(&pt);
+	old = leaf_table(test, &pt, iova);
+
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 4 * PG_2M), 4 * PG_2M);
+	KUNIT_EXPECT_EQ(test, pt.nr_cached, 4);
+	shrink_all(test, s, &pt);
+	/* Taken from the cache, but not freed under this reader. */
+	for (i = 0; i < GPT_ENTRIES; i++)
+		sum += READ_ONCE(old[i]);
+	rcu_read_unlock();
+	/* Tables leave the tree with their entries: these were leaves. */
+	KUNIT_EXPECT_NE(test, sum, 0);
+
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_4K, 4 * PG_2M, GPT_READ,
+					   GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, gpt_nr_tables(&pt), tables);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 4 * PG_2M), 4 * PG_2M);
+	synchronize_rcu();
+	/* A scan frees no more than it is asked to. */
+	cached = pt.nr_cached;
+	KUNIT_EXPECT_EQ(test, cached, 4);
+	KUNIT_EXPECT_EQ(test, s->scan_objects(s, &sc), 1);
+	KUNIT_EXPECT_GE(test, pt.nr_cached, cached - 1);
+	shrink_all(test, s, &pt);
+
+	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_4K, 4 * PG_2M, GPT_READ,
+					   GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, gpt_nr_tables(&pt), tables);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 4 * PG_2M), 4 * PG_2M);
+	expect_only_top(test, &pt);
+	gpt_destroy(&pt);
+	KUNIT_EXPECT_TRUE(test, list_empty(&pt.cache_node));
+}
+
 /*
  * A map that covers a leaf table's whole span builds the table before it
  * publishes it, on a page it does not clear first: every entry must come
@@ -1618,6 +1696,7 @@ static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_remap_huge),
 	KUNIT_CASE(gpt_test_unmap_no_alloc),
 	KUNIT_CASE(gpt_test_table_cache),
+	KUNIT_CASE(gpt_test_cache_shrinker),
 	KUNIT_CASE(gpt_test_filled_table),
 	KUNIT_CASE(gpt_test_unmap_groups),
 	KUNIT_CASE(gpt_test_unmap_group_runs),

@@ -18,6 +18,8 @@
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/shrinker.h>
+#include <linux/spinlock.h>
 #include "gpt-internal.h"
 
 #ifdef CONFIG_HMM_MIRROR
@@ -37,6 +39,15 @@ static_assert(GPT_PFN_ORDER_SHIFT == HMM_PFN_ORDER_SHIFT);
  * beyond GPT_CACHE_MAX pages.
  */
 #define GPT_CACHE_MAX	1024
+
+/*
+ * Every live tree, for the shrinker: a cache is memory the tree does not
+ * need, and the system may want it back long before the tree goes.  Lock
+ * order: gpt_trees_lock, then a tree's cache_lock.
+ */
+static LIST_HEAD(gpt_trees);
+static DEFINE_SPINLOCK(gpt_trees_lock);
+static unsigned long gpt_nr_trees;	/* on gpt_trees */
 
 /*
  * A cached table may be handed out only after the grace period that began
@@ -201,6 +212,84 @@ static void gpt_cache_put(struct gpt *pt, struct gpt_gather *g)
 	spin_unlock_irqrestore(&pt->cache_lock, flags);
 }
 
+/* Move up to @n pages from @from to @to; return how many. */
+static unsigned long gpt_pages_move(struct list_head *from,
+				    struct list_head *to, unsigned long n)
+{
+	unsigned long k;
+
+	for (k = 0; k < n && !list_empty(from); k++)
+		list_move_tail(from->next, to);
+	return k;
+}
+
+static unsigned long gpt_cache_count(struct shrinker *s,
+				     struct shrink_control *sc)
+{
+	unsigned long flags, n = 0;
+	struct gpt *pt;
+
+	spin_lock_irqsave(&gpt_trees_lock, flags);
+	list_for_each_entry(pt, &gpt_trees, cache_node)
+		n += READ_ONCE(pt->nr_cached);
+	spin_unlock_irqrestore(&gpt_trees_lock, flags);
+	return n ? n : SHRINK_EMPTY;
+}
+
+/*
+ * Give back up to @sc->nr_to_scan cached table pages, tree by tree, each
+ * tree visited going to the back of the list so that the next scan starts
+ * elsewhere.  A page whose grace period has passed is freed at once; one
+ * still waiting is freed after a grace period, as it would have been
+ * without the cache: a lockless reader may still be inside it.
+ */
+static unsigned long gpt_cache_scan(struct shrinker *s,
+				    struct shrink_control *sc)
+{
+	unsigned long flags, i, k, freed = 0;
+	struct page *page, *next;
+	LIST_HEAD(ready);
+	LIST_HEAD(pending);
+
+	spin_lock_irqsave(&gpt_trees_lock, flags);
+	for (i = gpt_nr_trees; i && freed < sc->nr_to_scan; i--) {
+		struct gpt *pt = list_first_entry(&gpt_trees, struct gpt, cache_node);
+
+		list_move_tail(&pt->cache_node, &gpt_trees);
+		if (!READ_ONCE(pt->nr_cached))
+			continue;
+		spin_lock(&pt->cache_lock);
+		if (poll_state_synchronize_rcu_full(&pt->cache_gp))
+			list_splice_init(&pt->cache_pending, &pt->cache_ready);
+		k = gpt_pages_move(&pt->cache_ready, &ready, sc->nr_to_scan - freed);
+		k += gpt_pages_move(&pt->cache_pending, &pending,
+				    sc->nr_to_scan - freed - k);
+		WRITE_ONCE(pt->nr_cached, pt->nr_cached - k);
+		spin_unlock(&pt->cache_lock);
+		freed += k;
+	}
+	spin_unlock_irqrestore(&gpt_trees_lock, flags);
+	list_for_each_entry_safe(page, next, &ready, lru)
+		__free_page(page);
+	gpt_free_list_rcu(&pending);
+	return freed ? freed : SHRINK_STOP;
+}
+
+static struct shrinker *gpt_shrinker;
+
+/**
+ * gpt_cache_shrinker() - the shrinker of the table caches, for tests
+ *
+ * Context: any.
+ * Return: the shrinker lib-gpt registered at load, or NULL if it could
+ * not allocate one (then the caches are only freed with their trees).
+ */
+struct shrinker *gpt_cache_shrinker(void)
+{
+	return gpt_shrinker;
+}
+EXPORT_SYMBOL_GPL(gpt_cache_shrinker);
+
 /**
  * __gpt_gather_free() - free the tables that a call released
  * @g: the gather list, holding at least one table
@@ -255,6 +344,7 @@ int gpt_init(struct gpt *pt, const struct gpt_fmt *fmt,
 	     const struct gpt_cfg *cfg, gfp_t gfp)
 {
 	unsigned int levels, prot;
+	unsigned long flags;
 	u64 *top;
 
 	if (!fmt || !cfg || cfg->va_bits <= GPT_PAGE_SHIFT || cfg->va_bits > 64 ||
@@ -294,6 +384,10 @@ int gpt_init(struct gpt *pt, const struct gpt_fmt *fmt,
 	if (cfg->sync)
 		cfg->sync(cfg->cookie, top, GPT_PAGE_SIZE);
 	pt->top = gpt_mk_top(top, levels);
+	spin_lock_irqsave(&gpt_trees_lock, flags);
+	list_add_tail(&pt->cache_node, &gpt_trees);
+	gpt_nr_trees++;
+	spin_unlock_irqrestore(&gpt_trees_lock, flags);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(gpt_init);
@@ -310,7 +404,15 @@ EXPORT_SYMBOL_GPL(gpt_init);
 void gpt_destroy(struct gpt *pt)
 {
 	struct page *page, *next;
+	unsigned long flags;
 
+	/* Out of the shrinker's sight before the cache goes. */
+	spin_lock_irqsave(&gpt_trees_lock, flags);
+	if (!list_empty(&pt->cache_node)) {
+		list_del_init(&pt->cache_node);
+		gpt_nr_trees--;
+	}
+	spin_unlock_irqrestore(&gpt_trees_lock, flags);
 	pt->fmt->free_all(pt);
 	pt->top = 0;
 	list_for_each_entry_safe(page, next, &pt->cache_ready, lru)
@@ -750,6 +852,30 @@ u64 *gpt_leaf_entry(struct gpt *pt, u64 iova, unsigned int *level)
 	return pt->fmt->entry(pt, iova, level);
 }
 EXPORT_SYMBOL_GPL(gpt_leaf_entry);
+
+/*
+ * Without a shrinker lib-gpt still works: the caches are bounded, and go
+ * with their trees.
+ */
+static int __init gpt_module_init(void)
+{
+	gpt_shrinker = shrinker_alloc(0, "gpt-table-cache");
+	if (!gpt_shrinker) {
+		pr_warn("gpt: no shrinker for the table caches\n");
+		return 0;
+	}
+	gpt_shrinker->count_objects = gpt_cache_count;
+	gpt_shrinker->scan_objects = gpt_cache_scan;
+	shrinker_register(gpt_shrinker);
+	return 0;
+}
+module_init(gpt_module_init);
+
+static void __exit gpt_module_exit(void)
+{
+	shrinker_free(gpt_shrinker);
+}
+module_exit(gpt_module_exit);
 
 MODULE_DESCRIPTION("Generic lockless page table for IOMMUs");
 MODULE_LICENSE("GPL");

@@ -8,6 +8,9 @@
 
 #include <linux/gpt.h>
 
+struct shrinker;
+
 u64 *gpt_leaf_entry(struct gpt *pt, u64 iova, unsigned int *level);
+struct shrinker *gpt_cache_shrinker(void);
 
 #endif /* _LINUX_GPT_TEST_H */

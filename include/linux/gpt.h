@@ -182,6 +182,7 @@ struct gpt_fmt;
  * @cache_gp: poll_state_synchronize_rcu_full() state of @cache_pending:
  *	a normal or an expedited grace period ends the wait.
  * @nr_cached: pages on both lists.
+ * @cache_node: on the list of trees the caches' shrinker visits.
  */
 struct gpt {
 	unsigned long top;
@@ -196,6 +197,7 @@ struct gpt {
 	struct list_head cache_pending;
 	struct rcu_gp_oldstate cache_gp;
 	unsigned long nr_cached;
+	struct list_head cache_node;
 };
 
 extern const struct gpt_fmt gpt_fmt_vtd_ss;

@@ -53,6 +53,13 @@ typedef unsigned int gfp_t;
 #define MODULE_DESCRIPTION(s)
 #define MODULE_LICENSE(s)
 #define MODULE_AUTHOR(s)
+/* A module's init runs before main(), as a built-in's initcall runs at boot. */
+#define __init
+#define __exit
+#define module_init(fn) \
+	static void __attribute__((constructor)) __module_init_##fn(void) { fn(); }
+#define module_exit(fn) \
+	static void __attribute__((destructor)) __module_exit_##fn(void) { fn(); }
 #define __maybe_unused		__attribute__((unused))
 #define noinline		__attribute__((noinline))
 #define fallthrough		__attribute__((__fallthrough__))
@@ -61,6 +68,7 @@ typedef unsigned int gfp_t;
 #define BUG_ON(c)		assert(!(c))
 #define pr_info(...)		printf(__VA_ARGS__)
 #define pr_err(...)		fprintf(stderr, __VA_ARGS__)
+#define pr_warn(...)		fprintf(stderr, __VA_ARGS__)
 
 static inline unsigned long __ffs(unsigned long x) { return __builtin_ctzl(x); }
 static inline int ilog2(u64 x) { return 63 - __builtin_clzll(x); }
@@ -121,6 +129,11 @@ static inline void list_del(struct list_head *n)
 	n->prev->next = n->next; n->next->prev = n->prev;
 }
 static inline bool list_empty(const struct list_head *h) { return h->next == h; }
+static inline void list_del_init(struct list_head *n)
+{
+	list_del(n);
+	INIT_LIST_HEAD(n);
+}
 static inline bool list_empty_careful(const struct list_head *h)
 {
 	return __atomic_load_n(&h->next, __ATOMIC_ACQUIRE) == h;
@@ -157,6 +170,7 @@ static inline void list_move_tail(struct list_head *n, struct list_head *h)
 
 /* ---- spinlocks ------------------------------------------------------------ */
 typedef struct { int locked; } spinlock_t;
+#define DEFINE_SPINLOCK(n)	spinlock_t n = { 0 }
 static inline void spin_lock_init(spinlock_t *l) { l->locked = 0; }
 static inline void spin_lock(spinlock_t *l)
 {
