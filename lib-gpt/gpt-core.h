@@ -517,18 +517,6 @@ static __always_inline u64 *PT(leaf_table)(const struct gpt *pt,
 
 /* ---- unmap ---------------------------------------------------------------- */
 
-/* Whether any of four entries of @level is a table: no branch per entry. */
-static __always_inline bool PT(any_table)(u64 a, u64 b, u64 c, u64 d,
-					  unsigned int level)
-{
-	unsigned int any = pt_is_table(a, level);
-
-	any |= pt_is_table(b, level);
-	any |= pt_is_table(c, level);
-	any |= pt_is_table(d, level);
-	return any;
-}
-
 static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 			   u64 iova, u64 last);
 
@@ -674,17 +662,15 @@ static u64 PT(unmap_level)(struct pt_op *op, u64 *table, unsigned int level,
 			int k, cleared = 0;
 
 			/*
-			 * Four at a time, as in clear_ptes(), while all four
-			 * are leaves (the table test is per entry: no format
-			 * promises it of an OR or an AND).
+			 * Four at a time, as in clear_ptes(), while the
+			 * format can tell from their AND and OR that all four
+			 * are plain leaves.
 			 */
 			for (; stop - p >= 4; p += 4) {
 				u64 a = READ_ONCE(p[0]), b = READ_ONCE(p[1]);
 				u64 c = READ_ONCE(p[2]), d = READ_ONCE(p[3]);
 
-				if (!pt_present(a & b & c & d) ||
-				    PT(any_table)(a, b, c, d, level) ||
-				    pt_leaf_run_log2(a | b | c | d, level))
+				if (!pt_leaves4(a & b & c & d, a | b | c | d, level))
 					break;
 				WRITE_ONCE(p[0], 0);
 				WRITE_ONCE(p[1], 0);

@@ -73,6 +73,18 @@ static inline bool pt_is_table(u64 e, unsigned int level)
 	return level && amd_v1_next(e) && amd_v1_next(e) != 7;
 }
 
+/*
+ * Four present entries of @level (at least 1), given their AND @all and
+ * their OR @any, are all leaves and none of them a run: the unmap loops'
+ * test of four entries at once.  %false may be wrong (the caller then
+ * looks at each entry); %true must not be.
+ */
+static inline bool pt_leaves4(u64 all, u64 any, unsigned int level)
+{
+	/* NextLevel 0 in all four: no table (1-6), no run (7). */
+	return pt_present(all) && !(any & AMD_V1_NEXT);
+}
+
 static inline u64 pt_table_pa(u64 e)
 {
 	return e & AMD_V1_ADDR;

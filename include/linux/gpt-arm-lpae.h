@@ -67,6 +67,18 @@ static inline bool pt_is_table(u64 e, unsigned int level)
 	return level && (e & ARM_LPAE_TABLE_OR_PAGE);
 }
 
+/*
+ * Four present entries of @level (at least 1), given their AND @all and
+ * their OR @any, are all leaves and none of them a run: the unmap loops'
+ * test of four entries at once.  %false may be wrong (the caller then
+ * looks at each entry); %true must not be.
+ */
+static inline bool pt_leaves4(u64 all, u64 any, unsigned int level)
+{
+	/* A block above level 0 is one with the table bit clear. */
+	return pt_present(all) && !(any & ARM_LPAE_TABLE_OR_PAGE);
+}
+
 static inline u64 pt_table_pa(u64 e)
 {
 	return e & ARM_LPAE_ADDR;

@@ -55,6 +55,18 @@ static inline bool pt_is_table(u64 e, unsigned int level)
 	return level && !(e & X86_PT_PS);
 }
 
+/*
+ * Four present entries of @level (at least 1), given their AND @all and
+ * their OR @any, are all leaves and none of them a run: the unmap loops'
+ * test of four entries at once.  %false may be wrong (the caller then
+ * looks at each entry); %true must not be.
+ */
+static inline bool pt_leaves4(u64 all, u64 any, unsigned int level)
+{
+	/* A leaf above level 0 is one with PS set. */
+	return pt_present(all) && (all & X86_PT_PS);
+}
+
 static inline u64 pt_table_pa(u64 e)
 {
 	return e & X86_PT_ADDR;
