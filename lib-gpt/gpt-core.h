@@ -1004,8 +1004,21 @@ static void PT(fill_ptes)(struct pt_op *op, u64 *table, u64 iova, u64 last)
 	int lo = GPT_ENTRIES, hi = -1;
 
 	if (!s->pfns) {
-		i += PT(write_leaves)(op, table, i, end - i,
-				      s->pa + (iova - s->iova), 0, s->prot);
+		u64 pa = s->pa + (iova - s->iova);
+
+		/*
+		 * Without runs, straight to the store loop.  The kernel
+		 * build keeps write_leaves() out of line, where the step
+		 * depends on the level: each entry of a group then needs a
+		 * register for its offset, and they spill.  Here the step
+		 * is the page size, an immediate in each entry's add.
+		 */
+		if (PT_RUN_MAX_LOG2)
+			i += PT(write_leaves)(op, table, i, end - i, pa, 0, s->prot);
+		else
+			i = PT(store_leaves)(&table[i], &table[end],
+					     pt_mk_leaf(pa, 0, s->prot, op->pt),
+					     GPT_PAGE_SIZE) - table;
 		if (i < end)
 			goto exists;
 		lo = first;
