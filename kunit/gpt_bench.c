@@ -23,6 +23,15 @@ struct bench_pt {
 	struct io_pgtable_ops *ops;
 };
 
+/*
+ * Everything leaves through KUnit actions, so that a case an assertion
+ * ends early still takes its tree off the table-cache shrinker's list
+ * before the memory under it is freed.
+ */
+KUNIT_DEFINE_ACTION_WRAPPER(bench_gpt_destroy, gpt_destroy, struct gpt *);
+KUNIT_DEFINE_ACTION_WRAPPER(bench_io_free, free_io_pgtable_ops, struct io_pgtable_ops *);
+KUNIT_DEFINE_ACTION_WRAPPER(bench_vfree, vfree, const void *);
+
 static void noop_flush_all(void *cookie)
 {
 }
@@ -307,10 +316,13 @@ static void gptbench_arm_lpae(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, res);
 	buf = vmalloc(SZ_1G / SZ_4K * sizeof(u64));
 	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, bench_vfree, buf), 0);
 	KUNIT_ASSERT_EQ(test, gpt_init(&b->gpt, &gpt_fmt_arm_lpae_s1, &gcfg,
 				       GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, bench_gpt_destroy, &b->gpt), 0);
 	b->ops = alloc_io_pgtable_ops(ARM_64_LPAE_S1, &icfg, b);
 	KUNIT_ASSERT_NOT_NULL(test, b->ops);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, bench_io_free, b->ops), 0);
 	pr_info("gptbench: medians of %d rounds; ratio = io-pgtable-arm / gpt, median [min-max]; floor = a plain loop storing as many 8-byte entries, timed in the same round\n",
 		ROUNDS);
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
@@ -327,9 +339,6 @@ static void gptbench_arm_lpae(struct kunit *test)
 		all += 2;
 	}
 	pr_info("gptbench: UML targets: %u of %u met\n", met, all);
-	free_io_pgtable_ops(b->ops);
-	gpt_destroy(&b->gpt);
-	vfree(buf);
 }
 
 static struct kunit_case gptbench_cases[] = {

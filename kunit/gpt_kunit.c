@@ -179,15 +179,42 @@ static const struct gpt_test_fmt *tfmt(struct kunit *test)
 	return test->priv;
 }
 
-static void new_pt(struct kunit *test, struct gpt *pt, unsigned int flags)
+static void destroy_pt(void *pt)
+{
+	gpt_destroy(pt);
+}
+
+/*
+ * Trees live on the heap and leave through a KUnit action: a case that an
+ * assertion ends early must not leave a tree, which the table-cache
+ * shrinker can still reach, in a stack frame that is gone.
+ */
+static struct gpt *init_pt(struct kunit *test, const struct gpt_cfg *cfg)
+{
+	struct gpt *pt = kunit_kzalloc(test, sizeof(*pt), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, pt);
+	KUNIT_ASSERT_EQ(test, gpt_init(pt, tfmt(test)->fmt, cfg, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_pt, pt), 0);
+	return pt;
+}
+
+static struct gpt *new_pt(struct kunit *test, unsigned int flags)
 {
 	const struct gpt_test_fmt *f = tfmt(test);
 	struct gpt_cfg cfg = {
 		.va_bits = f->va_bits, .pa_bits = f->pa_bits, .flags = flags,
 	};
+	struct gpt *pt = init_pt(test, &cfg);
 
-	KUNIT_ASSERT_EQ(test, gpt_init(pt, f->fmt, &cfg, GFP_KERNEL), 0);
 	KUNIT_ASSERT_EQ(test, gpt_nr_tables(pt), 1);
+	return pt;
+}
+
+/* gpt_destroy() now, where a case checks what it releases. */
+static void put_pt(struct kunit *test, struct gpt *pt)
+{
+	kunit_release_action(test, destroy_pt, pt);
 }
 
 /*
@@ -218,9 +245,9 @@ static void gpt_test_encode_decode(struct kunit *test)
 	const struct gpt_test_fmt *f = tfmt(test);
 	unsigned int level, p;
 	struct gpt_leaf leaf;
-	struct gpt pt;
+	struct gpt *pt;
 
-	new_pt(test, &pt, 0);
+	pt = new_pt(test, 0);
 	for (level = 0; level <= f->top_leaf; level++) {
 		u64 size = leaf_size(level);
 		u64 pas[] = { size, (1ULL << f->pa_bits) - size,
@@ -232,20 +259,20 @@ static void gpt_test_encode_decode(struct kunit *test)
 				u64 iova = size * (1 + p + 4 * k);
 				unsigned int prot = f->prots[p];
 
-				KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, pas[k], size,
+				KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, pas[k], size,
 								   prot, GFP_KERNEL), 0);
-				KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + size / 2, &leaf), 0);
+				KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + size / 2, &leaf), 0);
 				KUNIT_EXPECT_EQ(test, leaf.iova, iova);
 				KUNIT_EXPECT_EQ(test, leaf.pa, pas[k]);
 				KUNIT_EXPECT_EQ(test, leaf.size, size);
 				KUNIT_EXPECT_EQ(test, leaf.prot, prot);
 				KUNIT_EXPECT_FALSE(test, leaf.dirty);
-				KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, size), size);
+				KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, size), size);
 			}
 		}
 	}
-	expect_only_top(test, &pt);
-	gpt_destroy(&pt);
+	expect_only_top(test, pt);
+	put_pt(test, pt);
 }
 
 /*
@@ -259,35 +286,35 @@ static void gpt_test_va_bits(struct kunit *test)
 	unsigned int bits = f->va_bits, b, c;
 	u64 mapped = 0;
 	struct gpt_leaf leaf;
-	struct gpt pt;
+	struct gpt *pt;
 
-	new_pt(test, &pt, 0);
+	pt = new_pt(test, 0);
 	/* 4 KiB is mapped first: an IOVA past the reach must not alias it. */
 	for (b = GPT_PAGE_SHIFT; b < bits; b++) {
-		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, (1ULL << b) | PG_4K, &leaf),
+		KUNIT_EXPECT_EQ(test, gpt_lookup(pt, (1ULL << b) | PG_4K, &leaf),
 				-ENOENT);
-		KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, 1ULL << b, (u64)b << 12, PG_4K,
+		KUNIT_ASSERT_EQ(test, gpt_test_map(pt, 1ULL << b, (u64)b << 12, PG_4K,
 						   GPT_READ, GFP_KERNEL), 0);
 	}
 	for (b = GPT_PAGE_SHIFT; b < bits; b++) {
-		KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, 1ULL << b, &leaf), 0);
+		KUNIT_ASSERT_EQ(test, gpt_lookup(pt, 1ULL << b, &leaf), 0);
 		KUNIT_EXPECT_EQ(test, leaf.pa, (u64)b << 12);
 		KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
 		/* Two bits set: an index decoded twice would alias. */
 		for (c = GPT_PAGE_SHIFT; c < b; c++)
-			KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, (1ULL << b) | (1ULL << c),
+			KUNIT_EXPECT_EQ(test, gpt_lookup(pt, (1ULL << b) | (1ULL << c),
 							 &leaf), -ENOENT);
 	}
-	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, 0, &leaf), -ENOENT);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(pt, 0, &leaf), -ENOENT);
 	if (bits < 64)
-		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, (1ULL << bits) | PG_4K, &leaf),
+		KUNIT_EXPECT_EQ(test, gpt_lookup(pt, (1ULL << bits) | PG_4K, &leaf),
 				-ENOENT);
-	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, U64_MAX, &leaf), -ENOENT);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(pt, U64_MAX, &leaf), -ENOENT);
 	for (b = bits - 1; b >= GPT_PAGE_SHIFT; b--)
-		mapped += gpt_test_unmap(&pt, 1ULL << b, 1ULL << b);
+		mapped += gpt_test_unmap(pt, 1ULL << b, 1ULL << b);
 	KUNIT_EXPECT_EQ(test, mapped, (u64)(bits - GPT_PAGE_SHIFT) * PG_4K);
-	expect_only_top(test, &pt);
-	gpt_destroy(&pt);
+	expect_only_top(test, pt);
+	put_pt(test, pt);
 }
 
 struct walk_count {
@@ -312,27 +339,27 @@ static void gpt_test_sizes(struct kunit *test)
 	const struct gpt_test_fmt *f = tfmt(test);
 	struct gpt_leaf leaf;
 	unsigned int level;
-	struct gpt pt;
+	struct gpt *pt;
 
-	new_pt(test, &pt, 0);
+	pt = new_pt(test, 0);
 	for (level = 0; level <= f->top_leaf; level++) {
 		/* pa an odd multiple: natural leaves, never a run of two. */
 		u64 size = leaf_size(level), iova = 4 * size, pa = 5 * size;
 		struct walk_count w = { .ordered = true };
 
-		KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, pa, 2 * size,
+		KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, pa, 2 * size,
 						   GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
-		KUNIT_EXPECT_EQ(test, gpt_walk(&pt, 0, 16 * size, count_leaf, &w), 0);
+		KUNIT_EXPECT_EQ(test, gpt_walk(pt, 0, 16 * size, count_leaf, &w), 0);
 		KUNIT_EXPECT_EQ(test, w.leaves, 2);
 		KUNIT_EXPECT_EQ(test, w.bytes, 2 * size);
 		KUNIT_EXPECT_TRUE(test, w.ordered);
-		KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + size + 0x234, &leaf), 0);
+		KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + size + 0x234, &leaf), 0);
 		KUNIT_EXPECT_EQ(test, leaf.pa + (iova + size + 0x234 - leaf.iova),
 				pa + size + 0x234);
 		KUNIT_EXPECT_EQ(test, leaf.size, size);
 		/* A neighbour of a map must stay unmapped. */
-		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova - 1, &leaf), -ENOENT);
-		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 2 * size, &leaf), -ENOENT);
+		KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova - 1, &leaf), -ENOENT);
+		KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova + 2 * size, &leaf), -ENOENT);
 
 		/*
 		 * Cut a page out of the first leaf: the unmap removes the
@@ -343,84 +370,84 @@ static void gpt_test_sizes(struct kunit *test)
 			struct gpt_gather g;
 
 			gpt_gather_init(&g);
-			KUNIT_EXPECT_EQ(test, gpt_unmap(&pt, hole, PG_4K, &g), size);
+			KUNIT_EXPECT_EQ(test, gpt_unmap(pt, hole, PG_4K, &g), size);
 			KUNIT_EXPECT_TRUE(test, g.flush);
 			KUNIT_EXPECT_EQ(test, g.start, iova);
 			KUNIT_EXPECT_EQ(test, g.last, iova + size - 1);
 			gpt_gather_free(&g);
-			KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova, &leaf), -ENOENT);
-			KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + size - PG_4K, &leaf),
+			KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova, &leaf), -ENOENT);
+			KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova + size - PG_4K, &leaf),
 					-ENOENT);
-			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + size, &leaf), 0);
+			KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + size, &leaf), 0);
 			KUNIT_EXPECT_EQ(test, leaf.size, size);
 			/* Split first to keep the rest: then exactly the page goes. */
-			KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, pa, size,
+			KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, pa, size,
 							   GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
-			KUNIT_ASSERT_EQ(test, gpt_split(&pt, hole, GFP_KERNEL), 0);
-			KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, hole, PG_4K), PG_4K);
-			KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, hole, &leaf), -ENOENT);
-			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, hole + PG_4K, &leaf), 0);
+			KUNIT_ASSERT_EQ(test, gpt_split(pt, hole, GFP_KERNEL), 0);
+			KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, hole, PG_4K), PG_4K);
+			KUNIT_EXPECT_EQ(test, gpt_lookup(pt, hole, &leaf), -ENOENT);
+			KUNIT_ASSERT_EQ(test, gpt_lookup(pt, hole + PG_4K, &leaf), 0);
 			KUNIT_EXPECT_EQ(test, leaf.pa, pa + size / 2 + PG_4K);
-			KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 2 * size),
+			KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, 2 * size),
 					2 * size - PG_4K);
 		} else {
-			KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 2 * size), 2 * size);
+			KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, 2 * size), 2 * size);
 		}
-		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova, &leaf), -ENOENT);
+		KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova, &leaf), -ENOENT);
 	}
-	expect_only_top(test, &pt);
+	expect_only_top(test, pt);
 
 	/* max_leaf_level caps leaves (and runs) at 2 MiB, whatever the alignment. */
-	gpt_destroy(&pt);
+	put_pt(test, pt);
 	{
 		struct gpt_cfg cfg = {
 			.va_bits = f->va_bits, .pa_bits = f->pa_bits,
 			.max_leaf_level = 1,
 		};
 
-		KUNIT_ASSERT_EQ(test, gpt_init(&pt, f->fmt, &cfg, GFP_KERNEL), 0);
+		pt = init_pt(test, &cfg);
 	}
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_1G, PG_1G, PG_1G, GPT_READ, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, PG_1G + 5 * PG_2M + 7, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, PG_1G, PG_1G, PG_1G, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, PG_1G + 5 * PG_2M + 7, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, PG_2M);
 	KUNIT_EXPECT_EQ(test, leaf.pa + (PG_1G + 5 * PG_2M - leaf.iova), PG_1G + 5 * PG_2M);
 
 	/* A pgsize_bitmap of 4 KiB and 1 GiB: 2 MiB alignment gets 4 KiB. */
-	gpt_destroy(&pt);
+	put_pt(test, pt);
 	{
 		struct gpt_cfg cfg = {
 			.va_bits = f->va_bits, .pa_bits = f->pa_bits,
 			.pgsize_bitmap = PG_4K | PG_1G,
 		};
 
-		KUNIT_ASSERT_EQ(test, gpt_init(&pt, f->fmt, &cfg, GFP_KERNEL), 0);
+		pt = init_pt(test, &cfg);
 	}
-	KUNIT_EXPECT_EQ(test, gpt_pgsize_bitmap(&pt), PG_4K | PG_1G);
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_1G + PG_2M, PG_2M, 64 * PG_4K, GPT_READ,
+	KUNIT_EXPECT_EQ(test, gpt_pgsize_bitmap(pt), PG_4K | PG_1G);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, PG_1G + PG_2M, PG_2M, 64 * PG_4K, GPT_READ,
 					   GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, PG_1G + PG_2M + 17 * PG_4K, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, PG_1G + PG_2M + 17 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, 2 * PG_1G, PG_1G, PG_1G, GPT_READ,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, 2 * PG_1G, PG_1G, PG_1G, GPT_READ,
 					   GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, 2 * PG_1G + 5 * PG_2M, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, 2 * PG_1G + 5 * PG_2M, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, PG_1G);
 	/* No format maps 512 GiB pages: Linux's drivers never allow them. */
-	gpt_destroy(&pt);
-	new_pt(test, &pt, 0);
-	KUNIT_EXPECT_EQ(test, gpt_pgsize_bitmap(&pt) >> 39, 0);
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, 1ULL << 39, 0, 1ULL << 39, GPT_READ,
+	put_pt(test, pt);
+	pt = new_pt(test, 0);
+	KUNIT_EXPECT_EQ(test, gpt_pgsize_bitmap(pt) >> 39, 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, 1ULL << 39, 0, 1ULL << 39, GPT_READ,
 					   GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, (1ULL << 39) + PG_1G, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, (1ULL << 39) + PG_1G, &leaf), 0);
 	KUNIT_EXPECT_LT(test, leaf.size, 1ULL << 39);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, 1ULL << 39, 1ULL << 39), 1ULL << 39);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, 1ULL << 39, 1ULL << 39), 1ULL << 39);
 
 	/* GPT_CFG_NO_HUGE keeps everything at 4 KiB. */
-	gpt_destroy(&pt);
-	new_pt(test, &pt, GPT_CFG_NO_HUGE);
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_1G, PG_1G, PG_2M, GPT_READ, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, PG_1G + PG_2M - 1, &leaf), 0);
+	put_pt(test, pt);
+	pt = new_pt(test, GPT_CFG_NO_HUGE);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, PG_1G, PG_1G, PG_2M, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, PG_1G + PG_2M - 1, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
-	gpt_destroy(&pt);
+	put_pt(test, pt);
 }
 
 /* Bad input: a clear errno and nothing changed. */
@@ -431,43 +458,43 @@ static void gpt_test_bad_input(struct kunit *test)
 	unsigned long pfns[2] = { GPT_PFN_VALID | 1, GPT_PFN_VALID | 2 };
 	struct walk_count w = { .ordered = true };
 	struct gpt_gather g;
-	struct gpt pt;
+	struct gpt *pt;
 
-	new_pt(test, &pt, 0);
-	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, 0, 0, GPT_READ, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0x800, 0, PG_4K, GPT_READ, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, 0x800, PG_4K, GPT_READ, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, 0, 0x1800, GPT_READ, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, 0, PG_4K, 0, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, 0, PG_4K, GPT_READ | BIT(7), GFP_KERNEL),
+	pt = new_pt(test, 0);
+	KUNIT_EXPECT_EQ(test, gpt_test_map(pt, 0, 0, 0, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_test_map(pt, 0x800, 0, PG_4K, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_test_map(pt, 0, 0x800, PG_4K, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_test_map(pt, 0, 0, 0x1800, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_test_map(pt, 0, 0, PG_4K, 0, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_test_map(pt, 0, 0, PG_4K, GPT_READ | BIT(7), GFP_KERNEL),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, U64_MAX - PG_4K + 1, 0, 2 * PG_4K,
+	KUNIT_EXPECT_EQ(test, gpt_test_map(pt, U64_MAX - PG_4K + 1, 0, 2 * PG_4K,
 					   GPT_READ, GFP_KERNEL), -ERANGE);
 	if (va_end)
-		KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, va_end - PG_4K, 0, 2 * PG_4K,
+		KUNIT_EXPECT_EQ(test, gpt_test_map(pt, va_end - PG_4K, 0, 2 * PG_4K,
 						   GPT_READ, GFP_KERNEL), -ERANGE);
-	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, (1ULL << f->pa_bits) - PG_4K,
+	KUNIT_EXPECT_EQ(test, gpt_test_map(pt, 0, (1ULL << f->pa_bits) - PG_4K,
 					   2 * PG_4K, GPT_READ, GFP_KERNEL), -ERANGE);
-	KUNIT_EXPECT_EQ(test, gpt_test_map_pfns(&pt, 0, pfns, 0, GPT_READ, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_test_map_pfns(&pt, 0x10, pfns, 2, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_test_map_pfns(pt, 0, pfns, 0, GPT_READ, GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_test_map_pfns(pt, 0x10, pfns, 2, GPT_READ, GFP_KERNEL), -EINVAL);
 	pfns[1] = GPT_PFN_VALID | (1UL << (f->pa_bits - GPT_PAGE_SHIFT));
-	KUNIT_EXPECT_EQ(test, gpt_test_map_pfns(&pt, 0, pfns, 2, GPT_READ, GFP_KERNEL), -ERANGE);
+	KUNIT_EXPECT_EQ(test, gpt_test_map_pfns(pt, 0, pfns, 2, GPT_READ, GFP_KERNEL), -ERANGE);
 	gpt_gather_init(&g);
-	KUNIT_EXPECT_EQ(test, gpt_unmap(&pt, 0, 0, &g), 0);
-	KUNIT_EXPECT_EQ(test, gpt_update_pfns(&pt, 0, pfns, 2, GPT_READ, NULL, GFP_KERNEL),
+	KUNIT_EXPECT_EQ(test, gpt_unmap(pt, 0, 0, &g), 0);
+	KUNIT_EXPECT_EQ(test, gpt_update_pfns(pt, 0, pfns, 2, GPT_READ, NULL, GFP_KERNEL),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, 0, 0, count_leaf, &w), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gpt_walk(pt, 0, 0, count_leaf, &w), -EINVAL);
 
 	/* Overlap: -EEXIST and the part that did not overlap is not mapped. */
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_2M + 8 * PG_4K, 0, PG_4K, GPT_READ,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, PG_2M + 8 * PG_4K, 0, PG_4K, GPT_READ,
 					   GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, PG_2M, 0, PG_2M, GPT_READ, GFP_KERNEL), -EEXIST);
-	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 0, 0, 4 * PG_2M, GPT_READ, GFP_KERNEL), -EEXIST);
-	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, 0, PG_1G, count_leaf, &w), 0);
+	KUNIT_EXPECT_EQ(test, gpt_test_map(pt, PG_2M, 0, PG_2M, GPT_READ, GFP_KERNEL), -EEXIST);
+	KUNIT_EXPECT_EQ(test, gpt_test_map(pt, 0, 0, 4 * PG_2M, GPT_READ, GFP_KERNEL), -EEXIST);
+	KUNIT_EXPECT_EQ(test, gpt_walk(pt, 0, PG_1G, count_leaf, &w), 0);
 	KUNIT_EXPECT_EQ(test, w.leaves, 1);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, 0, PG_1G), PG_4K);
-	expect_only_top(test, &pt);
-	gpt_destroy(&pt);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, 0, PG_1G), PG_4K);
+	expect_only_top(test, pt);
+	put_pt(test, pt);
 }
 
 /* hmm_range_fault()-style arrays: coalescing, holes, write permission. */
@@ -480,10 +507,10 @@ static void gpt_test_pfns(struct kunit *test)
 	struct walk_count w = { .ordered = true };
 	struct gpt_leaf leaf;
 	struct gpt_gather g;
-	struct gpt pt;
+	struct gpt *pt;
 
 	KUNIT_ASSERT_NOT_NULL(test, pfns);
-	new_pt(test, &pt, 0);
+	pt = new_pt(test, 0);
 	/* [0,512): one aligned contiguous writable run -> a 2 MiB leaf */
 	for (i = 0; i < 512; i++)
 		pfns[i] = GPT_PFN_VALID | GPT_PFN_WRITE | (0x40000 + i);
@@ -496,25 +523,25 @@ static void gpt_test_pfns(struct kunit *test)
 		pfns[i] = i % 3 ? GPT_PFN_VALID | (0x90000 + 7 * i) : 0;
 	pfns[1030] = GPT_PFN_VALID | GPT_PFN_ERROR | 5;
 
-	KUNIT_ASSERT_EQ(test, gpt_test_map_pfns(&pt, iova, pfns, n,
+	KUNIT_ASSERT_EQ(test, gpt_test_map_pfns(pt, iova, pfns, n,
 						GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * PG_4K, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + 5 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, f->top_leaf ? PG_2M : PG_4K);
 	KUNIT_EXPECT_EQ(test, leaf.pa, 0x40000ULL << 12);
 	KUNIT_EXPECT_EQ(test, leaf.prot, GPT_READ | GPT_WRITE);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 700 * PG_4K, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + 700 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
 	KUNIT_EXPECT_EQ(test, leaf.prot, GPT_READ);
 	KUNIT_EXPECT_EQ(test, leaf.pa, (0x40000ULL + 700) << 12);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 1025 * PG_4K, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + 1025 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.pa, (0x90000ULL + 7 * 1025) << 12);
-	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 1029 * PG_4K, &leaf), -ENOENT);
-	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 1030 * PG_4K, &leaf), -ENOENT);
-	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, iova, n * PG_4K, count_leaf, &w), 0);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova + 1029 * PG_4K, &leaf), -ENOENT);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova + 1030 * PG_4K, &leaf), -ENOENT);
+	KUNIT_EXPECT_EQ(test, gpt_walk(pt, iova, n * PG_4K, count_leaf, &w), 0);
 	KUNIT_EXPECT_EQ(test, w.bytes, (1024 + 341) * PG_4K);
 
 	/* Mapping over a mapped page fails. */
-	KUNIT_EXPECT_EQ(test, gpt_test_map_pfns(&pt, iova, pfns, 1, GPT_READ, GFP_KERNEL),
+	KUNIT_EXPECT_EQ(test, gpt_test_map_pfns(pt, iova, pfns, 1, GPT_READ, GFP_KERNEL),
 			-EEXIST);
 
 	/* Update: upgrade page 700, move page 5, drop page 6, add page 1029. */
@@ -523,31 +550,31 @@ static void gpt_test_pfns(struct kunit *test)
 	pfns[5] = GPT_PFN_VALID | 0x12345;
 	pfns[6] = 0;
 	pfns[1029] = GPT_PFN_VALID | GPT_PFN_WRITE | 0x777;
-	KUNIT_ASSERT_EQ(test, gpt_update_pfns(&pt, iova, pfns, n, GPT_READ | GPT_WRITE,
+	KUNIT_ASSERT_EQ(test, gpt_update_pfns(pt, iova, pfns, n, GPT_READ | GPT_WRITE,
 					      &g, GFP_KERNEL), 0);
 	KUNIT_EXPECT_TRUE(test, g.flush);
 	gpt_gather_free(&g);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 700 * PG_4K, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + 700 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.prot, GPT_READ | GPT_WRITE);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * PG_4K, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + 5 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.pa, 0x12345ULL << 12);
 	KUNIT_EXPECT_EQ(test, leaf.prot, GPT_READ);
-	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 6 * PG_4K, &leaf), -ENOENT);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 7 * PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova + 6 * PG_4K, &leaf), -ENOENT);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + 7 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.pa, (0x40000ULL + 7) << 12);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 1029 * PG_4K, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + 1029 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.pa, 0x777ULL << 12);
 
 	/* An update that changes nothing asks for no flush. */
 	gpt_gather_init(&g);
-	KUNIT_ASSERT_EQ(test, gpt_update_pfns(&pt, iova, pfns, n, GPT_READ | GPT_WRITE,
+	KUNIT_ASSERT_EQ(test, gpt_update_pfns(pt, iova, pfns, n, GPT_READ | GPT_WRITE,
 					      &g, GFP_KERNEL), 0);
 	KUNIT_EXPECT_FALSE(test, g.flush);
 	KUNIT_EXPECT_EQ(test, g.nr_tables, 0);
 
-	KUNIT_EXPECT_GT(test, gpt_test_unmap(&pt, iova, n * PG_4K), 0);
-	expect_only_top(test, &pt);
-	gpt_destroy(&pt);
+	KUNIT_EXPECT_GT(test, gpt_test_unmap(pt, iova, n * PG_4K), 0);
+	expect_only_top(test, pt);
+	put_pt(test, pt);
 	kfree(pfns);
 }
 
@@ -566,45 +593,45 @@ static void gpt_test_dirty(struct kunit *test)
 	u64 iova = PG_1G, n = 0, *e;
 	unsigned int level;
 	struct gpt_leaf leaf;
-	struct gpt pt;
+	struct gpt *pt;
 
-	new_pt(test, &pt, GPT_CFG_DIRTY);
+	pt = new_pt(test, GPT_CFG_DIRTY);
 	/* pa 2 MiB: aligned for 2 MiB leaves but never for a run of two. */
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_2M, 2 * PG_2M, GPT_READ | GPT_WRITE,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, PG_2M, 2 * PG_2M, GPT_READ | GPT_WRITE,
 					   GFP_KERNEL), 0);
 	if (!f->fmt->has_dirty) {
-		KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, PG_2M,
+		KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(pt, iova, PG_2M,
 							       count_dirty, &n),
 				-EOPNOTSUPP);
-		gpt_destroy(&pt);
+		put_pt(test, pt);
 		return;
 	}
 	/* Play the walker: set the dirty bit of the second 2 MiB leaf. */
-	e = gpt_leaf_entry(&pt, iova + PG_2M, &level);
+	e = gpt_leaf_entry(pt, iova + PG_2M, &level);
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	KUNIT_EXPECT_EQ(test, level, 1);
 	WRITE_ONCE(*e, *e | f->fmt->dirty_bits);
-	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, 2 * PG_2M,
+	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(pt, iova, 2 * PG_2M,
 						       count_dirty, &n), 0);
 	KUNIT_EXPECT_EQ(test, n, PG_2M);
 	n = 0;
-	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, 2 * PG_2M,
+	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(pt, iova, 2 * PG_2M,
 						       count_dirty, &n), 0);
 	KUNIT_EXPECT_EQ(test, n, 0);
 
 	/* Split a dirty leaf: every 4 KiB piece is dirty. */
 	WRITE_ONCE(*e, *e | f->fmt->dirty_bits);
-	KUNIT_ASSERT_EQ(test, gpt_split(&pt, iova + PG_2M + PG_4K, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + PG_2M + PG_4K, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_split(pt, iova + PG_2M + PG_4K, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + PG_2M + PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
 	KUNIT_EXPECT_EQ(test, leaf.pa, 2 * PG_2M + PG_4K);
 	KUNIT_EXPECT_TRUE(test, leaf.dirty);
-	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(&pt, iova, 2 * PG_2M,
+	KUNIT_EXPECT_EQ(test, gpt_read_and_clear_dirty(pt, iova, 2 * PG_2M,
 						       count_dirty, &n), 0);
 	KUNIT_EXPECT_EQ(test, n, PG_2M);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 2 * PG_2M), 2 * PG_2M);
-	expect_only_top(test, &pt);
-	gpt_destroy(&pt);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, 2 * PG_2M), 2 * PG_2M);
+	expect_only_top(test, pt);
+	put_pt(test, pt);
 }
 
 /* ---- random operations against a reference model -------------------------- */
@@ -614,7 +641,7 @@ static void gpt_test_dirty(struct kunit *test)
 /* One u64 per 4 KiB page of the window: (pa | prot), 0 when unmapped. */
 struct model {
 	struct kunit *test;
-	struct gpt pt;
+	struct gpt *pt;
 	struct rnd_state rnd;
 	u64 base;
 	u64 *page;
@@ -674,7 +701,7 @@ static void model_check_page(struct model *m, u64 i)
 {
 	struct kunit *test = m->test;
 	struct gpt_leaf leaf;
-	int ret = gpt_lookup(&m->pt, m->base + i * PG_4K, &leaf);
+	int ret = gpt_lookup(m->pt, m->base + i * PG_4K, &leaf);
 
 	if (!m->page[i]) {
 		KUNIT_EXPECT_EQ(test, ret, -ENOENT);
@@ -707,7 +734,7 @@ static void model_check_all(struct model *m)
 {
 	struct model_walk w = { .m = m, .ok = true };
 
-	KUNIT_ASSERT_EQ(m->test, gpt_walk(&m->pt, m->base, MODEL_PAGES * PG_4K,
+	KUNIT_ASSERT_EQ(m->test, gpt_walk(m->pt, m->base, MODEL_PAGES * PG_4K,
 					  model_walk_leaf, &w), 0);
 	KUNIT_ASSERT_TRUE_MSG(m->test, w.ok, "after %s", m->last);
 	KUNIT_ASSERT_EQ_MSG(m->test, w.pages, m->mapped, "after %s", m->last);
@@ -761,7 +788,7 @@ static void model_op(struct model *m, u64 op)
 		expect = model_pages_mapped(m, first, n) ? -EEXIST : 0;
 		if (rnd(m, 8) == 0)
 			inject = gpt_test_fail_after(1 + rnd(m, 4));
-		ret = gpt_test_map(&m->pt, iova, pa, n * PG_4K, prot, GFP_KERNEL);
+		ret = gpt_test_map(m->pt, iova, pa, n * PG_4K, prot, GFP_KERNEL);
 		gpt_test_fail_reset();
 		if (inject && ret == -ENOMEM)
 			expect = -ENOMEM;
@@ -795,10 +822,10 @@ static void model_op(struct model *m, u64 op)
 			inject = gpt_test_fail_after(1 + rnd(m, 4));
 		gpt_gather_init(&g);
 		if (update)
-			ret = gpt_update_pfns(&m->pt, iova, m->pfns, n,
+			ret = gpt_update_pfns(m->pt, iova, m->pfns, n,
 					      GPT_READ | m->prot_w, &g, GFP_KERNEL);
 		else
-			ret = gpt_test_map_pfns(&m->pt, iova, m->pfns, n,
+			ret = gpt_test_map_pfns(m->pt, iova, m->pfns, n,
 						GPT_READ | m->prot_w, GFP_KERNEL);
 		gpt_test_fail_reset();
 		gpt_gather_free(&g);
@@ -823,18 +850,18 @@ static void model_op(struct model *m, u64 op)
 	case 6:				/* split a mapped page's leaf */
 		if (!m->page[first])
 			break;
-		KUNIT_ASSERT_EQ(test, gpt_split(&m->pt, iova, GFP_KERNEL), 0);
+		KUNIT_ASSERT_EQ(test, gpt_split(m->pt, iova, GFP_KERNEL), 0);
 		model_check_page(m, first);
 		break;
 	default: {			/* unmap */
 		/* Leaves the range cuts go whole: find them first. */
 		struct model_extent x = { m, first, first + n - 1, 0, true };
 
-		KUNIT_ASSERT_EQ(test, gpt_walk(&m->pt, iova, n * PG_4K, model_extent_leaf,
+		KUNIT_ASSERT_EQ(test, gpt_walk(m->pt, iova, n * PG_4K, model_extent_leaf,
 					       &x), 0);
 		KUNIT_ASSERT_TRUE(test, x.ok);
 		gpt_gather_init(&g);
-		KUNIT_ASSERT_EQ_MSG(test, gpt_unmap(&m->pt, iova, n * PG_4K, &g), x.bytes,
+		KUNIT_ASSERT_EQ_MSG(test, gpt_unmap(m->pt, iova, n * PG_4K, &g), x.bytes,
 				    "op %llu unmap %llx+%llx", (unsigned long long)op,
 				    (unsigned long long)iova, (unsigned long long)n);
 		if (x.bytes) {
@@ -876,7 +903,7 @@ static void gpt_test_random(struct kunit *test)
 	/* A window high in the address space, 1 GiB aligned. */
 	m->base = (1ULL << (min(f->va_bits, 57U) - 1)) - 4 * PG_1G + PG_1G * rnd(m, 2);
 	m->prot_w = f->prots[2] & GPT_WRITE;
-	new_pt(test, &m->pt, 0);
+	m->pt = new_pt(test, 0);
 
 	for (op = 0; op < random_ops; op++) {
 		model_op(m, op);
@@ -884,10 +911,10 @@ static void gpt_test_random(struct kunit *test)
 			model_check_all(m);
 	}
 	model_check_all(m);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&m->pt, m->base, MODEL_PAGES * PG_4K),
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(m->pt, m->base, MODEL_PAGES * PG_4K),
 			m->mapped * PG_4K);
-	expect_only_top(test, &m->pt);
-	gpt_destroy(&m->pt);
+	expect_only_top(test, m->pt);
+	put_pt(test, m->pt);
 	gpt_test_bigfree(m->page);
 	kfree(m->pfns);
 	kfree(m);
@@ -900,7 +927,7 @@ static void gpt_test_random(struct kunit *test)
 #define CONC_ROUNDS	40
 
 struct conc {
-	struct gpt pt;
+	struct gpt *pt;
 	u64 base;
 	atomic_t errors;
 	atomic_t running;
@@ -927,23 +954,23 @@ static void conc_writer(void *data)
 		for (k = 0; k < CONC_PAGES; k++) {
 			u64 iova = c->base + (k * CONC_THREADS + a->id) * PG_4K;
 
-			if (gpt_test_map(&c->pt, iova, conc_pa(iova), PG_4K, GPT_READ,
+			if (gpt_test_map(c->pt, iova, conc_pa(iova), PG_4K, GPT_READ,
 					 GFP_KERNEL))
 				atomic_inc(&c->errors);
 		}
 		for (k = 0; k < CONC_PAGES; k++) {
 			u64 iova = c->base + (k * CONC_THREADS + a->id) * PG_4K;
 
-			if (gpt_test_unmap(&c->pt, iova, PG_4K) != PG_4K)
+			if (gpt_test_unmap(c->pt, iova, PG_4K) != PG_4K)
 				atomic_inc(&c->errors);
 		}
 		/* A whole 2 MiB block per round: its tables get freed. */
 		{
 			u64 blk = c->base + (4 + a->id) * PG_1G;
 
-			if (gpt_test_map(&c->pt, blk + PG_4K, conc_pa(blk + PG_4K),
+			if (gpt_test_map(c->pt, blk + PG_4K, conc_pa(blk + PG_4K),
 					 PG_2M - PG_4K, GPT_READ, GFP_KERNEL) ||
-			    gpt_test_unmap(&c->pt, blk, PG_1G) != PG_2M - PG_4K)
+			    gpt_test_unmap(c->pt, blk, PG_1G) != PG_2M - PG_4K)
 				atomic_inc(&c->errors);
 		}
 #ifdef __KERNEL__
@@ -971,7 +998,7 @@ static void conc_reader(void *data)
 				(r >> 1) % (CONC_PAGES * CONC_THREADS) * PG_4K :
 				(4 + (r >> 1) % CONC_THREADS) * PG_1G + (r >> 8) % 512 * PG_4K);
 
-			if (!gpt_lookup(&c->pt, iova, &leaf) &&
+			if (!gpt_lookup(c->pt, iova, &leaf) &&
 			    leaf.pa + (iova - leaf.iova) != conc_pa(iova))
 				atomic_inc(&c->errors);
 		}
@@ -990,7 +1017,7 @@ static void gpt_test_concurrent(struct kunit *test)
 	unsigned int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
-	new_pt(test, &c->pt, 0);
+	c->pt = new_pt(test, 0);
 	/* AMD: start above the 3-level reach, so the writers race to grow. */
 	c->base = f->fmt->can_grow ? 1ULL << 45 : 8 * PG_1G;
 	atomic_set(&c->running, CONC_THREADS);
@@ -1004,8 +1031,8 @@ static void gpt_test_concurrent(struct kunit *test)
 	for (i = 0; i < CONC_THREADS + 2; i++)
 		gpt_thread_join(&t[i]);
 	KUNIT_EXPECT_EQ(test, atomic_read(&c->errors), 0);
-	expect_only_top(test, &c->pt);
-	gpt_destroy(&c->pt);
+	expect_only_top(test, c->pt);
+	put_pt(test, c->pt);
 	kfree(c);
 }
 
@@ -1024,25 +1051,25 @@ static void gpt_test_alloc_failures(struct kunit *test)
 	u64 iova = (1ULL << (min(f->va_bits, 57U) - 1)) - PG_2M - 5 * PG_4K;
 	long pages = shim_pages_live;
 	struct walk_count w;
-	struct gpt pt;
+	struct gpt *pt;
 	int nth, ret;
 
 	KUNIT_ASSERT_NOT_NULL(test, pfns);
 	for (i = 0; i < n; i++)
 		pfns[i] = i % 5 ? GPT_PFN_VALID | GPT_PFN_WRITE | (0x100000 + i) : 0;
-	new_pt(test, &pt, 0);
+	pt = new_pt(test, 0);
 	/* Something already mapped nearby must survive every failure. */
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, 0x1000, PG_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, 0x1000, PG_4K, GPT_READ, GFP_KERNEL), 0);
 	for (nth = 1; ; nth++) {
 		shim_fail_countdown = nth;
-		ret = gpt_test_map_pfns(&pt, iova, pfns, n, GPT_READ | GPT_WRITE, GFP_KERNEL);
+		ret = gpt_test_map_pfns(pt, iova, pfns, n, GPT_READ | GPT_WRITE, GFP_KERNEL);
 		shim_fail_countdown = 0;
 		if (!ret)
 			break;
 		KUNIT_ASSERT_EQ(test, ret, -ENOMEM);
 		memset(&w, 0, sizeof(w));
 		w.ordered = true;
-		KUNIT_ASSERT_EQ(test, gpt_walk(&pt, iova - PG_1G, 2 * PG_1G + n * PG_4K,
+		KUNIT_ASSERT_EQ(test, gpt_walk(pt, iova - PG_1G, 2 * PG_1G + n * PG_4K,
 					       count_leaf, &w), 0);
 		KUNIT_ASSERT_EQ_MSG(test, w.bytes, PG_4K, "failure %d left %llu bytes",
 				    nth, (unsigned long long)w.bytes);
@@ -1050,12 +1077,12 @@ static void gpt_test_alloc_failures(struct kunit *test)
 	kunit_info(test, "%d allocation points failed one by one\n", nth - 1);
 	KUNIT_EXPECT_GE(test, nth, 3);
 	memset(&w, 0, sizeof(w));
-	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, iova + PG_4K, (n - 1) * PG_4K, count_leaf, &w), 0);
+	KUNIT_EXPECT_EQ(test, gpt_walk(pt, iova + PG_4K, (n - 1) * PG_4K, count_leaf, &w), 0);
 	KUNIT_EXPECT_EQ(test, w.bytes, (n - 1 - n / 5) * PG_4K);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, PG_4K), PG_4K);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + PG_4K, (n - 1) * PG_4K), w.bytes);
-	expect_only_top(test, &pt);
-	gpt_destroy(&pt);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, PG_4K), PG_4K);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova + PG_4K, (n - 1) * PG_4K), w.bytes);
+	expect_only_top(test, pt);
+	put_pt(test, pt);
 	rcu_barrier();
 	KUNIT_EXPECT_EQ(test, shim_pages_live, pages);
 	kfree(pfns);
@@ -1084,13 +1111,13 @@ static void gpt_test_sync(struct kunit *test)
 		.va_bits = f->va_bits, .pa_bits = f->pa_bits,
 		.sync = log_sync, .cookie = &log,
 	};
-	struct gpt pt;
+	struct gpt *pt;
 
-	KUNIT_ASSERT_EQ(test, gpt_init(&pt, f->fmt, &cfg, GFP_KERNEL), 0);
+	pt = init_pt(test, &cfg);
 	log.calls = 0;
 	log.bytes = 0;
 	/* 512 pages in one leaf table: new tables plus one batch per table. */
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_1G + PG_4K, 0, 511 * PG_4K, GPT_READ,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, PG_1G + PG_4K, 0, 511 * PG_4K, GPT_READ,
 					   GFP_KERNEL), 0);
 	KUNIT_EXPECT_LE(test, log.calls, 2 * 4 + 1);
 	KUNIT_EXPECT_GE(test, log.bytes, 511 * 8);
@@ -1101,12 +1128,12 @@ static void gpt_test_sync(struct kunit *test)
 	 * format cannot mark them written back.
 	 */
 	log.calls = 0;
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_1G, 0, PG_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, PG_1G, 0, PG_4K, GPT_READ, GFP_KERNEL), 0);
 	KUNIT_EXPECT_LE(test, log.calls, f->marks_synced ? 1 : 1 + 4);
 	log.calls = 0;
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, PG_1G, 512 * PG_4K), 512 * PG_4K);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, PG_1G, 512 * PG_4K), 512 * PG_4K);
 	KUNIT_EXPECT_LE(test, log.calls, f->marks_synced ? 1 : 1 + 4);
-	gpt_destroy(&pt);
+	put_pt(test, pt);
 }
 
 static int test_shrink(struct gpt *pt, unsigned int va_bits)
@@ -1125,29 +1152,29 @@ static void gpt_test_shrink(struct kunit *test)
 {
 	const struct gpt_test_fmt *f = tfmt(test);
 	struct gpt_leaf leaf;
-	struct gpt pt;
+	struct gpt *pt;
 
-	new_pt(test, &pt, 0);
+	pt = new_pt(test, 0);
 	if (f->fmt->can_grow) {
-		KUNIT_EXPECT_EQ(test, test_shrink(&pt, 39), -EINVAL);
-		gpt_destroy(&pt);
+		KUNIT_EXPECT_EQ(test, test_shrink(pt, 39), -EINVAL);
+		put_pt(test, pt);
 		return;
 	}
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, PG_2M, 0x5000, PG_4K, GPT_READ, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, 1ULL << 40, 0x6000, PG_4K, GPT_READ,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, PG_2M, 0x5000, PG_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, 1ULL << 40, 0x6000, PG_4K, GPT_READ,
 					   GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, test_shrink(&pt, 39), -EBUSY);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, 1ULL << 40, &leaf), 0);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, 1ULL << 40, PG_4K), PG_4K);
+	KUNIT_EXPECT_EQ(test, test_shrink(pt, 39), -EBUSY);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, 1ULL << 40, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, 1ULL << 40, PG_4K), PG_4K);
 	/* The empty tables that unmap left at 2^40 do not hold it back. */
-	KUNIT_ASSERT_EQ(test, test_shrink(&pt, 39), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, PG_2M, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, test_shrink(pt, 39), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, PG_2M, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.pa, 0x5000);
-	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, 1ULL << 39, 0, PG_4K, GPT_READ, GFP_KERNEL),
+	KUNIT_EXPECT_EQ(test, gpt_test_map(pt, 1ULL << 39, 0, PG_4K, GPT_READ, GFP_KERNEL),
 			-ERANGE);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, 0, 1ULL << 39), PG_4K);
-	KUNIT_EXPECT_EQ(test, gpt_nr_tables(&pt), 1);
-	gpt_destroy(&pt);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, 0, 1ULL << 39), PG_4K);
+	KUNIT_EXPECT_EQ(test, gpt_nr_tables(pt), 1);
+	put_pt(test, pt);
 }
 
 /*
@@ -1160,35 +1187,35 @@ static void gpt_test_runs(struct kunit *test)
 	u64 iova = 3 * PG_1G, pa = 5 * PG_1G, run = PG_4K << f->fmt->run_max_log2;
 	struct walk_count w = { .ordered = true };
 	struct gpt_leaf leaf;
-	struct gpt pt;
+	struct gpt *pt;
 	u64 off;
 
-	new_pt(test, &pt, 0);
+	pt = new_pt(test, 0);
 	/* 64 KiB aligned: one 64 KiB page, or sixteen 4 KiB leaves. */
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, pa, 16 * PG_4K, GPT_READ, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * PG_4K, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, pa, 16 * PG_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + 5 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, f->fmt->run_max_log2 ? 16 * PG_4K : PG_4K);
 	KUNIT_EXPECT_EQ(test, leaf.pa + (iova + 5 * PG_4K - leaf.iova), pa + 5 * PG_4K);
-	KUNIT_EXPECT_EQ(test, gpt_walk(&pt, iova, PG_2M, count_leaf, &w), 0);
+	KUNIT_EXPECT_EQ(test, gpt_walk(pt, iova, PG_2M, count_leaf, &w), 0);
 	KUNIT_EXPECT_EQ(test, w.bytes, 16 * PG_4K);
 	KUNIT_EXPECT_EQ(test, w.leaves, f->fmt->run_max_log2 ? 1 : 16);
 	/* Mapping over any part of it fails. */
-	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, iova + 15 * PG_4K, 0, PG_4K, GPT_READ,
+	KUNIT_EXPECT_EQ(test, gpt_test_map(pt, iova + 15 * PG_4K, 0, PG_4K, GPT_READ,
 					   GFP_KERNEL), -EEXIST);
 	/* Cutting one page out removes the whole run, and says so. */
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + 7 * PG_4K, PG_4K),
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova + 7 * PG_4K, PG_4K),
 			f->fmt->run_max_log2 ? 16 * PG_4K : PG_4K);
-	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova, &leaf),
+	KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova, &leaf),
 			f->fmt->run_max_log2 ? -ENOENT : 0);
-	gpt_test_unmap(&pt, iova, 16 * PG_4K);
+	gpt_test_unmap(pt, iova, 16 * PG_4K);
 	/* Split first, and only the page goes: the rest, page by page. */
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, pa, 16 * PG_4K, GPT_READ, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_split(&pt, iova + 7 * PG_4K, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 7 * PG_4K, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, pa, 16 * PG_4K, GPT_READ, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_split(pt, iova + 7 * PG_4K, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + 7 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + 7 * PG_4K, PG_4K), PG_4K);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova + 7 * PG_4K, PG_4K), PG_4K);
 	for (off = 0; off < 16 * PG_4K; off += PG_4K) {
-		int ret = gpt_lookup(&pt, iova + off, &leaf);
+		int ret = gpt_lookup(pt, iova + off, &leaf);
 
 		if (off == 7 * PG_4K) {
 			KUNIT_EXPECT_EQ(test, ret, -ENOENT);
@@ -1198,16 +1225,16 @@ static void gpt_test_runs(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
 		KUNIT_EXPECT_EQ(test, leaf.pa, pa + off);
 	}
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 16 * PG_4K), 15 * PG_4K);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, 16 * PG_4K), 15 * PG_4K);
 
 	/* The largest run at 4 KiB, then a split of it to make room. */
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, pa, run, GPT_READ | GPT_WRITE,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, pa, run, GPT_READ | GPT_WRITE,
 					   GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + run - 1, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + run - 1, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, run);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, run), run);
-	expect_only_top(test, &pt);
-	gpt_destroy(&pt);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, run), run);
+	expect_only_top(test, pt);
+	put_pt(test, pt);
 }
 
 /*
@@ -1220,17 +1247,17 @@ static void gpt_test_remap_huge(struct kunit *test)
 	u64 iova = 9 * PG_1G + 3 * PG_2M;
 	struct gpt_leaf leaf;
 	struct gpt_gather g;
-	struct gpt pt;
+	struct gpt *pt;
 	long tables;
 
-	new_pt(test, &pt, 0);
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova + 5 * PG_4K, 0, PG_4K, GPT_READ,
+	pt = new_pt(test, 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova + 5 * PG_4K, 0, PG_4K, GPT_READ,
 					   GFP_KERNEL), 0);
-	tables = gpt_nr_tables(&pt);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + 5 * PG_4K, PG_4K), PG_4K);
-	KUNIT_EXPECT_EQ(test, gpt_nr_tables(&pt), tables);
+	tables = gpt_nr_tables(pt);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova + 5 * PG_4K, PG_4K), PG_4K);
+	KUNIT_EXPECT_EQ(test, gpt_nr_tables(pt), tables);
 	gpt_gather_init(&g);
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova, 7 * PG_2M, PG_2M, GPT_READ, &g,
+	KUNIT_ASSERT_EQ(test, gpt_map(pt, iova, 7 * PG_2M, PG_2M, GPT_READ, &g,
 				      GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, g.nr_tables, 1);
 	KUNIT_EXPECT_TRUE(test, g.flush);
@@ -1238,41 +1265,41 @@ static void gpt_test_remap_huge(struct kunit *test)
 	KUNIT_EXPECT_GE(test, g.last, iova + PG_2M - 1);
 	gpt_gather_free(&g);
 	KUNIT_EXPECT_GT(test, g.start, g.last);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 5 * PG_4K, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + 5 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, PG_2M);
 	KUNIT_EXPECT_EQ(test, leaf.pa, 7 * PG_2M);
-	KUNIT_EXPECT_EQ(test, gpt_nr_tables(&pt), tables - 1);
+	KUNIT_EXPECT_EQ(test, gpt_nr_tables(pt), tables - 1);
 	/* A map that replaced nothing asks for no flush. */
 	gpt_gather_init(&g);
-	KUNIT_ASSERT_EQ(test, gpt_map(&pt, iova + PG_2M, 0, PG_4K, GPT_READ, &g,
+	KUNIT_ASSERT_EQ(test, gpt_map(pt, iova + PG_2M, 0, PG_4K, GPT_READ, &g,
 				      GFP_KERNEL), 0);
 	KUNIT_EXPECT_FALSE(test, g.flush);
 	KUNIT_EXPECT_EQ(test, g.nr_tables, 0);
 	/* Refused before it wrote anything: no flush either. */
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, iova + PG_2M - PG_4K, 0, 2 * PG_4K, GPT_READ,
+	KUNIT_EXPECT_EQ(test, gpt_map(pt, iova + PG_2M - PG_4K, 0, 2 * PG_4K, GPT_READ,
 				      &g, GFP_KERNEL), -EEXIST);
 	KUNIT_EXPECT_FALSE(test, g.flush);
 	/* Failing after it mapped a page: its rollback asks for a flush. */
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, iova + 2 * PG_2M - PG_4K, 0, 3 * PG_4K,
+	KUNIT_EXPECT_EQ(test, gpt_map(pt, iova + 2 * PG_2M - PG_4K, 0, 3 * PG_4K,
 				      GPT_READ, &g, GFP_KERNEL), 0);
 	/* (an odd page for an even IOVA: no AMD-Vi run, page by page) */
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, iova + 2 * PG_2M - 2 * PG_4K, PG_4K, 2 * PG_4K,
+	KUNIT_EXPECT_EQ(test, gpt_map(pt, iova + 2 * PG_2M - 2 * PG_4K, PG_4K, 2 * PG_4K,
 				      GPT_READ, &g, GFP_KERNEL), -EEXIST);
 	KUNIT_EXPECT_TRUE(test, g.flush);
 	KUNIT_EXPECT_LE(test, g.start, iova + 2 * PG_2M - 2 * PG_4K);
 	KUNIT_EXPECT_GE(test, g.last, iova + 2 * PG_2M - 1);
 	gpt_gather_free(&g);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + 2 * PG_2M - PG_4K, 3 * PG_4K),
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova + 2 * PG_2M - PG_4K, 3 * PG_4K),
 			3 * PG_4K);
 	/* A map without a gather is refused. */
-	KUNIT_EXPECT_EQ(test, gpt_map(&pt, 0, 0, PG_4K, GPT_READ, NULL, GFP_KERNEL),
+	KUNIT_EXPECT_EQ(test, gpt_map(pt, 0, 0, PG_4K, GPT_READ, NULL, GFP_KERNEL),
 			-EINVAL);
 	/* A table that still holds a leaf is an overlap. */
-	KUNIT_EXPECT_EQ(test, gpt_test_map(&pt, iova + PG_2M, 0, PG_2M, GPT_READ, GFP_KERNEL),
+	KUNIT_EXPECT_EQ(test, gpt_test_map(pt, iova + PG_2M, 0, PG_2M, GPT_READ, GFP_KERNEL),
 			-EEXIST);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 2 * PG_2M), PG_2M + PG_4K);
-	expect_only_top(test, &pt);
-	gpt_destroy(&pt);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, 2 * PG_2M), PG_2M + PG_4K);
+	expect_only_top(test, pt);
+	put_pt(test, pt);
 }
 
 /*
@@ -1284,30 +1311,30 @@ static void gpt_test_unmap_no_alloc(struct kunit *test)
 	const struct gpt_test_fmt *f = tfmt(test);
 	unsigned int level;
 	struct gpt_leaf leaf;
-	struct gpt pt;
+	struct gpt *pt;
 
-	new_pt(test, &pt, 0);
+	pt = new_pt(test, 0);
 	for (level = 1; level <= f->top_leaf; level++) {
 		u64 size = leaf_size(level), iova = 4 * size;
 
-		KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, 0, 3 * size, GPT_READ,
+		KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, 0, 3 * size, GPT_READ,
 						   GFP_KERNEL), 0);
 #ifndef __KERNEL__
 		shim_fail_all = true;
 #endif
 		/* Across the border of two leaves: both go, the third stays. */
-		KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova + size - PG_4K, 2 * PG_4K),
+		KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova + size - PG_4K, 2 * PG_4K),
 				2 * size);
 #ifndef __KERNEL__
 		shim_fail_all = false;
 #endif
-		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova, &leaf), -ENOENT);
-		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 2 * size - PG_4K, &leaf), -ENOENT);
-		KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 2 * size, &leaf), 0);
-		KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 3 * size), size);
+		KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova, &leaf), -ENOENT);
+		KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova + 2 * size - PG_4K, &leaf), -ENOENT);
+		KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova + 2 * size, &leaf), 0);
+		KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, 3 * size), size);
 	}
-	expect_only_top(test, &pt);
-	gpt_destroy(&pt);
+	expect_only_top(test, pt);
+	put_pt(test, pt);
 }
 
 /* The table holding the leaf that maps @iova, which must be 4 KiB. */
@@ -1329,44 +1356,44 @@ static u64 *leaf_table(struct kunit *test, struct gpt *pt, u64 iova)
 static void gpt_test_table_cache(struct kunit *test)
 {
 	u64 iova = 4 * PG_2M, *first, *second, *t;
-	struct gpt pt;
+	struct gpt *pt;
 	int i;
 
-	new_pt(test, &pt, 0);
+	pt = new_pt(test, 0);
 	/* @pa is not 2 MiB aligned: 4 KiB leaves in a table of their own. */
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_4K, PG_2M, GPT_READ,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, PG_4K, PG_2M, GPT_READ,
 					   GFP_KERNEL), 0);
-	first = leaf_table(test, &pt, iova);
+	first = leaf_table(test, pt, iova);
 
 	rcu_read_lock();
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, PG_2M), PG_2M);
-	KUNIT_EXPECT_EQ(test, pt.nr_cached, 1);
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_4K, PG_2M, GPT_READ,
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, PG_2M), PG_2M);
+	KUNIT_EXPECT_EQ(test, pt->nr_cached, 1);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, PG_4K, PG_2M, GPT_READ,
 					   GFP_ATOMIC), 0);
-	second = leaf_table(test, &pt, iova);
+	second = leaf_table(test, pt, iova);
 	KUNIT_EXPECT_TRUE(test, second != first);
-	KUNIT_EXPECT_EQ(test, pt.nr_cached, 1);
+	KUNIT_EXPECT_EQ(test, pt->nr_cached, 1);
 	rcu_read_unlock();
 
 	/*
 	 * The tree never held more than its peak in tables and cache
 	 * together: the second table has no room, it is freed.
 	 */
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, PG_2M), PG_2M);
-	KUNIT_EXPECT_EQ(test, pt.nr_cached, 1);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, PG_2M), PG_2M);
+	KUNIT_EXPECT_EQ(test, pt->nr_cached, 1);
 	synchronize_rcu();
 	/* Half the span: the other half of the reused table must be empty. */
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_4K, PG_2M / 2, GPT_READ,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, PG_4K, PG_2M / 2, GPT_READ,
 					   GFP_KERNEL), 0);
-	t = leaf_table(test, &pt, iova);
+	t = leaf_table(test, pt, iova);
 	KUNIT_EXPECT_TRUE(test, t == first);
-	KUNIT_EXPECT_EQ(test, pt.nr_cached, 0);
+	KUNIT_EXPECT_EQ(test, pt->nr_cached, 0);
 	for (i = GPT_ENTRIES / 2; i < GPT_ENTRIES; i++)
 		KUNIT_EXPECT_EQ(test, READ_ONCE(t[i]), 0);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, PG_2M), PG_2M / 2);
-	expect_only_top(test, &pt);
-	gpt_destroy(&pt);
-	KUNIT_EXPECT_EQ(test, pt.nr_cached, 0);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, PG_2M), PG_2M / 2);
+	expect_only_top(test, pt);
+	put_pt(test, pt);
+	KUNIT_EXPECT_EQ(test, pt->nr_cached, 0);
 }
 
 /* Scan the shrinker until @pt's cache is empty; other trees may have some. */
@@ -1403,21 +1430,21 @@ static void gpt_test_cache_shrinker(struct kunit *test)
 	struct shrinker *s = gpt_cache_shrinker();
 	u64 iova = 4 * PG_2M, sum = 0, *old;
 	unsigned long tables, cached;
-	struct gpt pt;
+	struct gpt *pt;
 	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
-	new_pt(test, &pt, 0);
+	pt = new_pt(test, 0);
 	/* @pa is not 2 MiB aligned: four leaf tables of 4 KiB leaves. */
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_4K, 4 * PG_2M, GPT_READ,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, PG_4K, 4 * PG_2M, GPT_READ,
 					   GFP_KERNEL), 0);
-	tables = gpt_nr_tables(&pt);
-	old = leaf_table(test, &pt, iova);
+	tables = gpt_nr_tables(pt);
+	old = leaf_table(test, pt, iova);
 
 	rcu_read_lock();
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 4 * PG_2M), 4 * PG_2M);
-	KUNIT_EXPECT_EQ(test, pt.nr_cached, 4);
-	shrink_all(test, s, &pt);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, 4 * PG_2M), 4 * PG_2M);
+	KUNIT_EXPECT_EQ(test, pt->nr_cached, 4);
+	shrink_all(test, s, pt);
 	/* Taken from the cache, but not freed under this reader. */
 	for (i = 0; i < GPT_ENTRIES; i++)
 		sum += READ_ONCE(old[i]);
@@ -1425,25 +1452,25 @@ static void gpt_test_cache_shrinker(struct kunit *test)
 	/* Tables leave the tree with their entries: these were leaves. */
 	KUNIT_EXPECT_NE(test, sum, 0);
 
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_4K, 4 * PG_2M, GPT_READ,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, PG_4K, 4 * PG_2M, GPT_READ,
 					   GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, gpt_nr_tables(&pt), tables);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 4 * PG_2M), 4 * PG_2M);
+	KUNIT_EXPECT_EQ(test, gpt_nr_tables(pt), tables);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, 4 * PG_2M), 4 * PG_2M);
 	synchronize_rcu();
 	/* A scan frees no more than it is asked to. */
-	cached = pt.nr_cached;
+	cached = pt->nr_cached;
 	KUNIT_EXPECT_EQ(test, cached, 4);
 	KUNIT_EXPECT_EQ(test, s->scan_objects(s, &sc), 1);
-	KUNIT_EXPECT_GE(test, pt.nr_cached, cached - 1);
-	shrink_all(test, s, &pt);
+	KUNIT_EXPECT_GE(test, pt->nr_cached, cached - 1);
+	shrink_all(test, s, pt);
 
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_4K, 4 * PG_2M, GPT_READ,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, PG_4K, 4 * PG_2M, GPT_READ,
 					   GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, gpt_nr_tables(&pt), tables);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 4 * PG_2M), 4 * PG_2M);
-	expect_only_top(test, &pt);
-	gpt_destroy(&pt);
-	KUNIT_EXPECT_TRUE(test, list_empty(&pt.cache_node));
+	KUNIT_EXPECT_EQ(test, gpt_nr_tables(pt), tables);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, 4 * PG_2M), 4 * PG_2M);
+	expect_only_top(test, pt);
+	put_pt(test, pt);
+	KUNIT_EXPECT_TRUE(test, list_empty(&pt->cache_node));
 }
 
 /*
@@ -1457,31 +1484,31 @@ static void gpt_test_filled_table(struct kunit *test)
 	u64 iova = 6 * PG_2M, *first;
 	struct gpt_leaf leaf;
 	unsigned long *pfns;
-	struct gpt pt;
+	struct gpt *pt;
 	int i;
 
 	pfns = kcalloc(GPT_ENTRIES, sizeof(*pfns), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pfns);
-	new_pt(test, &pt, 0);
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_4K, PG_2M, GPT_READ,
+	pt = new_pt(test, 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, PG_4K, PG_2M, GPT_READ,
 					   GFP_KERNEL), 0);
-	first = leaf_table(test, &pt, iova);
+	first = leaf_table(test, pt, iova);
 	for (i = 0; i < GPT_ENTRIES; i++) {
-		KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + i * PG_4K, &leaf), 0);
+		KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + i * PG_4K, &leaf), 0);
 		KUNIT_EXPECT_EQ(test, leaf.pa, PG_4K + i * PG_4K);
 		KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
 	}
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, PG_2M), PG_2M);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, PG_2M), PG_2M);
 	synchronize_rcu();
 
 	/* Every third page a hole, over the page that held the leaves. */
 	for (i = 0; i < GPT_ENTRIES; i++)
 		pfns[i] = i % 3 ? GPT_PFN_VALID | (0x7000 + 5 * i) : 0;
-	KUNIT_ASSERT_EQ(test, gpt_test_map_pfns(&pt, iova, pfns, GPT_ENTRIES,
+	KUNIT_ASSERT_EQ(test, gpt_test_map_pfns(pt, iova, pfns, GPT_ENTRIES,
 						GPT_READ, GFP_KERNEL), 0);
-	KUNIT_EXPECT_TRUE(test, leaf_table(test, &pt, iova + PG_4K) == first);
+	KUNIT_EXPECT_TRUE(test, leaf_table(test, pt, iova + PG_4K) == first);
 	for (i = 0; i < GPT_ENTRIES; i++) {
-		int ret = gpt_lookup(&pt, iova + i * PG_4K, &leaf);
+		int ret = gpt_lookup(pt, iova + i * PG_4K, &leaf);
 
 		if (!(i % 3)) {
 			KUNIT_EXPECT_EQ_MSG(test, ret, -ENOENT, "page %d", i);
@@ -1490,23 +1517,23 @@ static void gpt_test_filled_table(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, ret, 0);
 		KUNIT_EXPECT_EQ(test, leaf.pa, (u64)(0x7000 + 5 * i) << GPT_PAGE_SHIFT);
 	}
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, PG_2M),
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, PG_2M),
 			(GPT_ENTRIES - (GPT_ENTRIES + 2) / 3) * PG_4K);
 	synchronize_rcu();
 
 	/* 1 MiB aligned: AMD-Vi v1 fills the table with runs. */
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, PG_2M / 2, PG_2M, GPT_READ,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, PG_2M / 2, PG_2M, GPT_READ,
 					   GFP_KERNEL), 0);
-	KUNIT_EXPECT_TRUE(test, leaf_table(test, &pt, iova) == first);
+	KUNIT_EXPECT_TRUE(test, leaf_table(test, pt, iova) == first);
 	for (i = 0; i < GPT_ENTRIES; i++) {
 		u64 at = iova + i * PG_4K;
 
-		KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, at, &leaf), 0);
+		KUNIT_ASSERT_EQ(test, gpt_lookup(pt, at, &leaf), 0);
 		KUNIT_EXPECT_EQ(test, leaf.pa + (at - leaf.iova), PG_2M / 2 + i * PG_4K);
 	}
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, PG_2M), PG_2M);
-	expect_only_top(test, &pt);
-	gpt_destroy(&pt);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, PG_2M), PG_2M);
+	expect_only_top(test, pt);
+	put_pt(test, pt);
 	kfree(pfns);
 }
 
@@ -1521,7 +1548,7 @@ static void gpt_test_unmap_groups(struct kunit *test)
 	unsigned long pfns[61];
 	struct gpt_leaf leaf;
 	unsigned int i, n = 0;
-	struct gpt pt;
+	struct gpt *pt;
 
 	for (i = 0; i < ARRAY_SIZE(pfns); i++) {
 		bool hole = i % 5 == 2 || i % 7 == 3;
@@ -1529,29 +1556,29 @@ static void gpt_test_unmap_groups(struct kunit *test)
 		pfns[i] = hole ? 0 : GPT_PFN_VALID | (i % 3 ? GPT_PFN_WRITE : 0) | (0x5000 + i);
 		n += !hole;
 	}
-	new_pt(test, &pt, 0);
-	KUNIT_ASSERT_EQ(test, gpt_test_map_pfns(&pt, iova, pfns, ARRAY_SIZE(pfns),
+	pt = new_pt(test, 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map_pfns(pt, iova, pfns, ARRAY_SIZE(pfns),
 						GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
 	/* A leaf just outside the range on each side stays. */
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova - PG_4K, PG_4K, PG_4K, GPT_READ,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova - PG_4K, PG_4K, PG_4K, GPT_READ,
 					   GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova + ARRAY_SIZE(pfns) * PG_4K,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova + ARRAY_SIZE(pfns) * PG_4K,
 					   PG_4K, PG_4K, GPT_READ, GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, ARRAY_SIZE(pfns) * PG_4K),
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, ARRAY_SIZE(pfns) * PG_4K),
 			n * PG_4K);
 	for (i = 0; i < ARRAY_SIZE(pfns); i++)
-		KUNIT_EXPECT_EQ_MSG(test, gpt_lookup(&pt, iova + i * PG_4K, &leaf), -ENOENT,
+		KUNIT_EXPECT_EQ_MSG(test, gpt_lookup(pt, iova + i * PG_4K, &leaf), -ENOENT,
 				    "page %u", i);
-	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova - PG_4K, &leaf), 0);
-	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + ARRAY_SIZE(pfns) * PG_4K, &leaf), 0);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova - PG_4K, (ARRAY_SIZE(pfns) + 2) * PG_4K),
+	KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova - PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova + ARRAY_SIZE(pfns) * PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova - PG_4K, (ARRAY_SIZE(pfns) + 2) * PG_4K),
 			2 * PG_4K);
 	/* The same holes in a leaf table that an unmap removes whole. */
-	KUNIT_ASSERT_EQ(test, gpt_test_map_pfns(&pt, 11 * PG_2M + PG_4K, pfns, ARRAY_SIZE(pfns),
+	KUNIT_ASSERT_EQ(test, gpt_test_map_pfns(pt, 11 * PG_2M + PG_4K, pfns, ARRAY_SIZE(pfns),
 						GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, 11 * PG_2M, PG_2M), n * PG_4K);
-	expect_only_top(test, &pt);
-	gpt_destroy(&pt);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, 11 * PG_2M, PG_2M), n * PG_4K);
+	expect_only_top(test, pt);
+	put_pt(test, pt);
 }
 
 /*
@@ -1565,28 +1592,28 @@ static void gpt_test_map_groups(struct kunit *test)
 	struct walk_count w;
 	struct gpt_leaf leaf;
 	unsigned int s, j;
-	struct gpt pt;
+	struct gpt *pt;
 
-	new_pt(test, &pt, 0);
+	pt = new_pt(test, 0);
 	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
 		u64 sz = sizes[s], iova = 6 * PG_1G, pa = PG_1G + sz;
 
 		for (j = 0; j < 8; j++) {
-			KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova + j * sz, 0x40000000 + sz, sz,
+			KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova + j * sz, 0x40000000 + sz, sz,
 							   GPT_READ, GFP_KERNEL), 0);
 			/* An odd page address: no runs, entries one by one. */
-			KUNIT_EXPECT_EQ_MSG(test, gpt_test_map(&pt, iova, pa, 12 * sz,
+			KUNIT_EXPECT_EQ_MSG(test, gpt_test_map(pt, iova, pa, 12 * sz,
 							       GPT_READ | GPT_WRITE, GFP_KERNEL),
 					    -EEXIST, "level %u, entry %u", s, j);
 			memset(&w, 0, sizeof(w));
-			KUNIT_EXPECT_EQ(test, gpt_walk(&pt, iova, 12 * sz, count_leaf, &w), 0);
+			KUNIT_EXPECT_EQ(test, gpt_walk(pt, iova, 12 * sz, count_leaf, &w), 0);
 			KUNIT_EXPECT_EQ_MSG(test, w.bytes, sz, "level %u, entry %u", s, j);
-			KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + j * sz, &leaf), 0);
+			KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + j * sz, &leaf), 0);
 			KUNIT_EXPECT_EQ(test, leaf.pa, 0x40000000 + sz);
-			KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 12 * sz), sz);
+			KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, 12 * sz), sz);
 		}
 	}
-	gpt_destroy(&pt);
+	put_pt(test, pt);
 }
 
 /*
@@ -1599,28 +1626,28 @@ static void gpt_test_unmap_group_runs(struct kunit *test)
 	const struct gpt_test_fmt *f = tfmt(test);
 	u64 iova = 12 * PG_2M, run = f->fmt->run_max_log2 ? 16 * PG_4K : PG_4K;
 	struct gpt_leaf leaf;
-	struct gpt pt;
+	struct gpt *pt;
 
-	new_pt(test, &pt, 0);
+	pt = new_pt(test, 0);
 	/* Sixteen plain leaves (an odd page address allows no run)... */
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova, 0x1001000, 16 * PG_4K,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova, 0x1001000, 16 * PG_4K,
 					   GPT_READ, GFP_KERNEL), 0);
 	/* ...then sixteen aligned ones: one 64 KiB run where there are runs. */
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, iova + 16 * PG_4K, 0x2000000,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, iova + 16 * PG_4K, 0x2000000,
 					   16 * PG_4K, GPT_READ, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, iova + 16 * PG_4K, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + 16 * PG_4K, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, run);
 	/* Five groups of four; the last one is the start of the run. */
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 20 * PG_4K),
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, 20 * PG_4K),
 			16 * PG_4K + max(run, 4 * PG_4K));
-	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 20 * PG_4K, &leaf),
+	KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova + 20 * PG_4K, &leaf),
 			run > PG_4K ? -ENOENT : 0);
-	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, iova + 31 * PG_4K, &leaf),
+	KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova + 31 * PG_4K, &leaf),
 			run > PG_4K ? -ENOENT : 0);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, iova, 32 * PG_4K),
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, 32 * PG_4K),
 			run > PG_4K ? 0 : 12 * PG_4K);
-	expect_only_top(test, &pt);
-	gpt_destroy(&pt);
+	expect_only_top(test, pt);
+	put_pt(test, pt);
 }
 
 /*
@@ -1635,9 +1662,9 @@ static void gpt_test_unmap_groups_2m(struct kunit *test)
 	u64 base = 64 * PG_2M, want, got;
 	unsigned int table, j, i;
 	struct gpt_leaf leaf;
-	struct gpt pt;
+	struct gpt *pt;
 
-	new_pt(test, &pt, 0);
+	pt = new_pt(test, 0);
 	for (table = 0; table < 2; table++) {
 		for (j = 0; j < 8; j++) {
 			want = 0;
@@ -1647,39 +1674,39 @@ static void gpt_test_unmap_groups_2m(struct kunit *test)
 
 				if (i != j) {
 					/* An odd page address allows no run. */
-					ret = gpt_test_map(&pt, iova, (2 * i + 1) * PG_2M,
+					ret = gpt_test_map(pt, iova, (2 * i + 1) * PG_2M,
 							   PG_2M, GPT_READ, GFP_KERNEL);
 					want += PG_2M;
 				} else if (table) {
-					ret = gpt_test_map(&pt, iova + PG_4K, PG_4K, PG_4K,
+					ret = gpt_test_map(pt, iova + PG_4K, PG_4K, PG_4K,
 							   GPT_READ, GFP_KERNEL);
 					want += PG_4K;
 				}
 				KUNIT_ASSERT_EQ(test, ret, 0);
 			}
-			KUNIT_EXPECT_EQ_MSG(test, gpt_test_unmap(&pt, base, 12 * PG_2M),
+			KUNIT_EXPECT_EQ_MSG(test, gpt_test_unmap(pt, base, 12 * PG_2M),
 					    want, "%s at %u", table ? "table" : "hole", j);
 			for (i = 0; i < 12; i++)
-				KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, base + i * PG_2M + PG_4K,
+				KUNIT_EXPECT_EQ(test, gpt_lookup(pt, base + i * PG_2M + PG_4K,
 								 &leaf), -ENOENT);
 		}
 	}
 	/* Eight plain leaves, then eight aligned ones: a run where there are. */
 	for (i = 0; i < 8; i++)
-		KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, base + i * PG_2M, (2 * i + 1) * PG_2M,
+		KUNIT_ASSERT_EQ(test, gpt_test_map(pt, base + i * PG_2M, (2 * i + 1) * PG_2M,
 						   PG_2M, GPT_READ, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_test_map(&pt, base + 8 * PG_2M, 16 * PG_2M, 8 * PG_2M,
+	KUNIT_ASSERT_EQ(test, gpt_test_map(pt, base + 8 * PG_2M, 16 * PG_2M, 8 * PG_2M,
 					   GPT_READ, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, gpt_lookup(&pt, base + 8 * PG_2M, &leaf), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, base + 8 * PG_2M, &leaf), 0);
 	KUNIT_EXPECT_EQ(test, leaf.size, f->fmt->run_max_log2 ? 8 * PG_2M : PG_2M);
 	/* Three groups of four; the last one is the start of the run. */
-	got = gpt_test_unmap(&pt, base, 12 * PG_2M);
+	got = gpt_test_unmap(pt, base, 12 * PG_2M);
 	KUNIT_EXPECT_EQ(test, got, f->fmt->run_max_log2 ? 16 * PG_2M : 12 * PG_2M);
-	KUNIT_EXPECT_EQ(test, gpt_lookup(&pt, base + 15 * PG_2M, &leaf),
+	KUNIT_EXPECT_EQ(test, gpt_lookup(pt, base + 15 * PG_2M, &leaf),
 			f->fmt->run_max_log2 ? -ENOENT : 0);
-	KUNIT_EXPECT_EQ(test, gpt_test_unmap(&pt, base, 16 * PG_2M), 16 * PG_2M - got);
-	expect_only_top(test, &pt);
-	gpt_destroy(&pt);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, base, 16 * PG_2M), 16 * PG_2M - got);
+	expect_only_top(test, pt);
+	put_pt(test, pt);
 }
 
 static struct kunit_case gpt_cases[] = {

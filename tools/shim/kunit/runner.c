@@ -31,6 +31,63 @@ void kunit_shim_fail(struct kunit *test, const char *file, int line,
 	fflush(stdout);
 }
 
+int kunit_add_action(struct kunit *test, kunit_action_t *fn, void *ctx)
+{
+	struct kunit_shim_action *a = malloc(sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	a->fn = fn;
+	a->ctx = ctx;
+	a->next = test->actions;
+	test->actions = a;
+	return 0;
+}
+
+int kunit_add_action_or_reset(struct kunit *test, kunit_action_t *fn, void *ctx)
+{
+	int ret = kunit_add_action(test, fn, ctx);
+
+	if (ret)
+		fn(ctx);
+	return ret;
+}
+
+/* Run the newest matching action now, and forget it. */
+void kunit_release_action(struct kunit *test, kunit_action_t *fn, void *ctx)
+{
+	struct kunit_shim_action **p, *a;
+
+	for (p = &test->actions; (a = *p); p = &a->next) {
+		if (a->fn == fn && a->ctx == ctx) {
+			*p = a->next;
+			fn(ctx);
+			free(a);
+			return;
+		}
+	}
+}
+
+void *kunit_kzalloc(struct kunit *test, size_t size, gfp_t gfp)
+{
+	void *p = calloc(1, size);
+
+	if (p && kunit_add_action_or_reset(test, free, p))
+		p = NULL;
+	return p;
+}
+
+static void run_actions(struct kunit *test)
+{
+	struct kunit_shim_action *a;
+
+	while ((a = test->actions)) {
+		test->actions = a->next;
+		a->fn(a->ctx);
+		free(a);
+	}
+}
+
 static bool run_case(struct kunit_suite *s, struct kunit_case *c, int nr)
 {
 	static struct kunit test;
@@ -45,6 +102,7 @@ static bool run_case(struct kunit_suite *s, struct kunit_case *c, int nr)
 	}
 	if (s->exit)
 		s->exit(&test);
+	run_actions(&test);
 	rcu_barrier();
 	if (test.skipped && !test.failed)
 		printf("    ok %d %s # SKIP\n", nr, c->name);

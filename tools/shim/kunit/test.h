@@ -12,12 +12,22 @@
 #include <inttypes.h>
 #include "../shim.h"
 
+typedef void (kunit_action_t)(void *);
+
+/* Deferred actions, run last-in first-out when the case ends. */
+struct kunit_shim_action {
+	kunit_action_t *fn;
+	void *ctx;
+	struct kunit_shim_action *next;
+};
+
 struct kunit {
 	const char *name;
 	void *priv;
 	bool failed;
 	bool skipped;
 	jmp_buf abort;
+	struct kunit_shim_action *actions;
 };
 
 struct kunit_case {
@@ -36,6 +46,10 @@ struct kunit_suite {
 #define KUNIT_CASE_SLOW(f)	KUNIT_CASE(f)
 
 void kunit_shim_register(struct kunit_suite **suites, int n);
+int kunit_add_action(struct kunit *test, kunit_action_t *fn, void *ctx);
+int kunit_add_action_or_reset(struct kunit *test, kunit_action_t *fn, void *ctx);
+void kunit_release_action(struct kunit *test, kunit_action_t *fn, void *ctx);
+void *kunit_kzalloc(struct kunit *test, size_t size, gfp_t gfp);
 void kunit_shim_fail(struct kunit *test, const char *file, int line,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
