@@ -20,7 +20,7 @@
 #    so the summary can tell "failed" from "did not run".
 #
 # Targets: kernel, qemu-modules, initramfs, qemu-guests, qemu-test, run,
-# qemu-break.
+# qemu-break, and kernel-bench (the benchmark guests' kernel, below).
 
 QEMU_STAGES := qemu-vtd qemu-vtd-cm qemu-amd
 
@@ -51,17 +51,50 @@ kernel: tree
 	@$(KLOCK) $(KMAKE_X86) -s -j$(JOBS)
 	@echo "kernel: $(BZIMAGE) ready"
 
-qemu-modules: kernel
-	@mkdir -p $(QMOD)
-	@set -e; for d in $(QEMU_MODULE_DIRS); do \
-		mkdir -p $(QMOD)/$$d; \
-		find $(QMOD)/$$d -maxdepth 1 -type l ! -exec test -e {} \; -delete; \
+# $(call build_modules,<kernel make command>,<module output folder>)
+build_modules = \
+	mkdir -p $(2); \
+	set -e; for d in $(QEMU_MODULE_DIRS); do \
+		mkdir -p $(2)/$$d; \
+		find $(2)/$$d -maxdepth 1 -type l ! -exec test -e {} \; -delete; \
 		for f in $(QT)/$$d/Kbuild $(QT)/$$d/*.c $(QT)/$$d/*.h; do \
-			[ -e "$$f" ] && ln -sfn "$$f" $(QMOD)/$$d/; \
+			[ -e "$$f" ] && ln -sfn "$$f" $(2)/$$d/; \
 		done; \
-		$(KLOCK) $(KMAKE_X86) -s -j$(JOBS) W=1 C=1 M=$(QMOD)/$$d \
+		$(KLOCK) $(1) -s -j$(JOBS) W=1 C=1 M=$(2)/$$d \
 			$(QEMU_MODULE_SYMS) modules; \
 	done
+
+qemu-modules: kernel
+	@$(call build_modules,$(KMAKE_X86),$(QMOD))
+
+# ---- the benchmark guests' kernel -------------------------------------------
+# make bench's guests count guest instructions, and KASAN's checks on every
+# access, lockdep's on every lock and KASAN's stack trace on every slab
+# allocation (some 36,000 guest instructions each) would be most of what
+# they count.  So they boot the same kernel without those debug options:
+# x86_64.config less its KASAN, lockdep and list/sleep checking lines.
+KOBJ_BENCH      := $(B)/x86_64-bench
+BZIMAGE_BENCH   := $(KOBJ_BENCH)/arch/x86/boot/bzImage
+KMAKE_BENCH      = $(MAKE) -C $(KSRC) O=$(KOBJ_BENCH) ARCH=x86_64 $(KMAKE_CC)
+QMOD_BENCH      := $(B)/qemu-modules-bench
+BENCH_FRAGMENT  := $(B)/x86_64-bench.config
+BENCH_DEBUG_RE  := ^CONFIG_(KASAN|KASAN_GENERIC|KASAN_INLINE|PROVE_LOCKING|DEBUG_ATOMIC_SLEEP|DEBUG_LIST)=
+.PHONY: kernel-bench qemu-modules-bench
+
+$(BENCH_FRAGMENT): $(QT)/x86_64.config
+	@mkdir -p $(B)
+	@grep -vE '$(BENCH_DEBUG_RE)' $< > $@
+
+kernel-bench: tree $(BENCH_FRAGMENT)
+	@mkdir -p $(KOBJ_BENCH)
+	@$(KLOCK) $(QT)/kconfig.sh $(KSRC) $(KOBJ_BENCH) $(BENCH_FRAGMENT) -- $(KMAKE_BENCH)
+	@echo "kernel-bench: building $(BZIMAGE_BENCH) (waits for the build lock)"
+	@$(KLOCK) $(KMAKE_BENCH) -s -j$(JOBS)
+	@! grep -qE '$(BENCH_DEBUG_RE)y' $(KOBJ_BENCH)/.config || \
+		{ echo "kernel-bench: a debug option is still on"; false; }
+
+qemu-modules-bench: kernel-bench
+	@$(call build_modules,$(KMAKE_BENCH),$(QMOD_BENCH))
 
 initramfs: qemu-modules
 	@$(QT)/mkinitramfs.sh $(INITRAMFS) $(QT)/plan $(KOBJ)/usr/gen_init_cpio \
@@ -112,15 +145,20 @@ qemu-break: initramfs
 		grep -v '^# map IOVA\|^# break_mapping: IOVA'
 	@cat $(B)/qemu-break.tap
 
-# The A/B figures for "make bench": each guest runs only the gpt_ab module;
-# its TAP is not a test result here (make test runs it too), only the
-# "# ab:" lines are printed.
-qemu-bench: initramfs
+# The A/B figures for "make bench": each guest (on the benchmark kernel)
+# runs only the gpt_ab module; its TAP is not a test result here (make test
+# runs it too, on the test kernel), only the "# ab:" lines are printed.
+INITRAMFS_BENCH := $(B)/qemu-bench-initramfs.cpio.gz
+
+qemu-bench: qemu-modules-bench
+	@$(QT)/mkinitramfs.sh $(INITRAMFS_BENCH) $(QT)/plan \
+		$(KOBJ_BENCH)/usr/gen_init_cpio \
+		$(foreach d,$(QEMU_MODULE_DIRS),$(QMOD_BENCH)/$(d)/*.ko)
 	@for v in vtd amd; do \
-		$(QT)/run-qemu.sh run $$v $(BZIMAGE) $(INITRAMFS) $(B)/qemu-ab-$$v.log \
+		$(QT)/run-qemu.sh run $$v $(BZIMAGE_BENCH) $(INITRAMFS_BENCH) $(B)/qemu-ab-$$v.log \
 			$(B)/qemu-ab-$$v.tap qemu-ab-$$v $(QEMU_TIMEOUT) gpt.only=ab \
 			>/dev/null 2>&1; \
-		echo "A/B in the $$v guest (QEMU TCG, -icount: compare ratios):"; \
+		echo "A/B in the $$v guest (benchmark kernel, QEMU TCG, -icount: compare ratios):"; \
 		sed -e 's/\r$$//' -e 's/^\[ *[0-9.]*\] //' $(B)/qemu-ab-$$v.log | \
 			grep -a '^# ab: \|^\(not \)\?ok [0-9]* same_' | sed 's/^/  /'; \
 	done
@@ -213,17 +251,17 @@ run: tree
 # and one met / not met line per target.
 MBENCH_INITRAMFS := $(B)/qemu-mbench-initramfs.cpio.gz
 
-qemu-mirror-bench: qemu-modules
+qemu-mirror-bench: qemu-modules-bench
 	@$(MAKE) -s hmm-progs
 	@$(QT)/mkinitramfs.sh $(MBENCH_INITRAMFS) $(QT)/hmm/bench-plan \
-		$(KOBJ)/usr/gen_init_cpio $(QMOD)/edu/gpt_mirror_bench.ko \
-		$(QMOD)/edu/gpt_edu_mirror.ko $(KOBJ)/lib/test_hmm.ko $(HMM_FORK)
+		$(KOBJ_BENCH)/usr/gen_init_cpio $(QMOD_BENCH)/edu/gpt_mirror_bench.ko \
+		$(QMOD_BENCH)/edu/gpt_edu_mirror.ko $(KOBJ_BENCH)/lib/test_hmm.ko $(HMM_FORK)
 	@for v in vtd amd; do \
-		GPT_QEMU_PROGRAMS_ONLY=1 $(QT)/run-qemu.sh run $$v $(BZIMAGE) \
+		GPT_QEMU_PROGRAMS_ONLY=1 $(QT)/run-qemu.sh run $$v $(BZIMAGE_BENCH) \
 			$(MBENCH_INITRAMFS) $(B)/qemu-mbench-$$v.log \
 			$(B)/qemu-mbench-$$v.tap qemu-mbench-$$v 900 kunit.enable=0 \
 			>/dev/null 2>&1; \
-		echo "iommu mirror in the $$v guest (QEMU TCG, -icount: compare ratios):"; \
+		echo "iommu mirror in the $$v guest (benchmark kernel, QEMU TCG, -icount: compare ratios):"; \
 		sed -e 's/\r$$//' -e 's/^\[ *[0-9.]*\] //' $(B)/qemu-mbench-$$v.log | \
 			grep -a '^# mbench: ' | sed 's/^# mbench: /  /'; \
 	done
