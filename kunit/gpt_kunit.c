@@ -497,6 +497,66 @@ static void gpt_test_bad_input(struct kunit *test)
 	put_pt(test, pt);
 }
 
+/*
+ * The page array's two quick scans, and the cases they must hand to the
+ * full tests: a 2 MiB piece whose entries differ in flags that do not
+ * matter is still one leaf; one that breaks contiguity late is not; a
+ * pfn beyond pa_bits is refused only in a valid entry.
+ */
+static void gpt_test_pfns_scans(struct kunit *test)
+{
+	const struct gpt_test_fmt *f = tfmt(test);
+	unsigned long high = 1UL << (f->pa_bits - GPT_PAGE_SHIFT), i;
+	unsigned long *pfns = kunit_kcalloc(test, 512, sizeof(*pfns), GFP_KERNEL);
+	u64 iova = 9 * PG_1G;
+	struct gpt_leaf leaf;
+	struct gpt *pt;
+
+	KUNIT_ASSERT_NOT_NULL(test, pfns);
+	pt = new_pt(test, 0);
+	/* The first half says "order 9", the second half nothing. */
+	for (i = 0; i < 512; i++)
+		pfns[i] = GPT_PFN_VALID | GPT_PFN_WRITE | (0x80000 + i) |
+			  (i < 256 ? 9UL << GPT_PFN_ORDER_SHIFT : 0);
+	KUNIT_ASSERT_EQ(test, gpt_test_map_pfns(pt, iova, pfns, 512,
+						GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + 300 * PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, f->top_leaf ? PG_2M : PG_4K);
+	KUNIT_EXPECT_EQ(test, leaf.pa + (iova + 300 * PG_4K - leaf.iova),
+			(0x80000ULL + 300) << GPT_PAGE_SHIFT);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, PG_2M), PG_2M);
+
+	/* Flags differ from entry 100, and entry 400 is not contiguous. */
+	for (i = 100; i < 512; i++)
+		pfns[i] &= ~(GPT_PFN_ORDER_MASK << GPT_PFN_ORDER_SHIFT);
+	pfns[400] += 2;
+	KUNIT_ASSERT_EQ(test, gpt_test_map_pfns(pt, iova, pfns, 512,
+						GPT_READ | GPT_WRITE, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + 400 * PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
+	KUNIT_EXPECT_EQ(test, leaf.pa, (0x80000ULL + 402) << GPT_PAGE_SHIFT);
+	KUNIT_ASSERT_EQ(test, gpt_lookup(pt, iova + 399 * PG_4K, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, PG_4K);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, PG_2M), PG_2M);
+
+	/* A pfn beyond pa_bits: only a valid entry is refused. */
+	for (i = 0; i < 512; i++)
+		pfns[i] = GPT_PFN_VALID | (0x80000 + i);
+	pfns[511] = high | 0x3;
+	KUNIT_ASSERT_EQ(test, gpt_test_map_pfns(pt, iova, pfns, 512, GPT_READ,
+						GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, gpt_lookup(pt, iova + 511 * PG_4K, &leaf), -ENOENT);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, PG_2M), 511 * PG_4K);
+	pfns[511] |= GPT_PFN_VALID;
+	KUNIT_EXPECT_EQ(test, gpt_test_map_pfns(pt, iova, pfns, 512, GPT_READ,
+						GFP_KERNEL), -ERANGE);
+	pfns[511] = GPT_PFN_VALID | (high - 1);
+	KUNIT_EXPECT_EQ(test, gpt_test_map_pfns(pt, iova, pfns, 512, GPT_READ,
+						GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, gpt_test_unmap(pt, iova, PG_2M), PG_2M);
+	expect_only_top(test, pt);
+}
+
 /* hmm_range_fault()-style arrays: coalescing, holes, write permission. */
 static void gpt_test_pfns(struct kunit *test)
 {
@@ -1715,6 +1775,7 @@ static struct kunit_case gpt_cases[] = {
 	KUNIT_CASE(gpt_test_sizes),
 	KUNIT_CASE(gpt_test_bad_input),
 	KUNIT_CASE(gpt_test_pfns),
+	KUNIT_CASE(gpt_test_pfns_scans),
 	KUNIT_CASE(gpt_test_dirty),
 	KUNIT_CASE(gpt_test_sync),
 	KUNIT_CASE(gpt_test_alloc_failures),

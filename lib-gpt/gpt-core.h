@@ -428,7 +428,15 @@ static enum pt_src_kind PT(classify)(const struct gpt *pt,
 	*prot = gpt_pfn_prot(s, v);
 	if (*pa & (size - 1))
 		return PT_SRC_MIXED;
-	for (k = 1; k < n; k++) {
+	/*
+	 * The common case first, one compare per entry: every entry is the
+	 * first plus its index, flags and all (a run of one CPU huge page
+	 * looks so).  The pfn cannot carry into the flags: it is below
+	 * pa_bits.  Any other entry gets the full test from there on.
+	 */
+	for (k = 1; k < n && p[k] == v + k; k++)
+		;
+	for (; k < n; k++) {
 		unsigned long w = p[k];
 
 		if ((w & ~GPT_PFN_FLAGS) != pfn + k || !gpt_pfn_ok(w) ||

@@ -29,6 +29,8 @@ static_assert(GPT_PFN_WRITE == HMM_PFN_WRITE);
 static_assert(GPT_PFN_ERROR == HMM_PFN_ERROR);
 static_assert(GPT_PFN_ORDER_SHIFT == HMM_PFN_ORDER_SHIFT);
 #endif
+/* gpt_check_pfns() finds the valid entries by the sign bit. */
+static_assert(GPT_PFN_VALID == 1UL << (BITS_PER_LONG - 1));
 
 /*
  * Tables an unmap freed come back to the next map that needs one, warm
@@ -495,17 +497,22 @@ EXPORT_SYMBOL_GPL(gpt_map);
 static int gpt_check_pfns(struct gpt *pt, const unsigned long *pfns,
 			  unsigned long npages)
 {
-	unsigned long limit = pt->cfg.pa_bits - GPT_PAGE_SHIFT >= BITS_PER_LONG ?
-			      ~0UL : 1UL << (pt->cfg.pa_bits - GPT_PAGE_SHIFT);
-	unsigned long i;
+	/* The pfn bits at or above pa_bits: a valid entry has none set. */
+	unsigned long high = pt->cfg.pa_bits - GPT_PAGE_SHIFT >= BITS_PER_LONG ? 0 :
+			     ~GPT_PFN_FLAGS & ~((1UL << (pt->cfg.pa_bits - GPT_PAGE_SHIFT)) - 1);
+	unsigned long i, valid = 0;
 
 	if (!pfns)
 		return -EINVAL;
+	/*
+	 * Without a branch per entry: this runs over every entry of every
+	 * call, 512 for a 2 MiB piece of a mirror.  GPT_PFN_VALID is the top
+	 * bit, so the arithmetic shift is all ones for a valid entry: the OR
+	 * of the valid entries, masked once at the end.
+	 */
 	for (i = 0; i < npages; i++)
-		if ((pfns[i] & GPT_PFN_VALID) &&
-		    (pfns[i] & ~GPT_PFN_FLAGS) >= limit)
-			return -ERANGE;
-	return 0;
+		valid |= pfns[i] & (unsigned long)((long)pfns[i] >> (BITS_PER_LONG - 1));
+	return valid & high ? -ERANGE : 0;
 }
 
 static int gpt_pfns_args(struct gpt *pt, u64 iova, const unsigned long *pfns,

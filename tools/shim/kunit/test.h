@@ -50,6 +50,7 @@ int kunit_add_action(struct kunit *test, kunit_action_t *fn, void *ctx);
 int kunit_add_action_or_reset(struct kunit *test, kunit_action_t *fn, void *ctx);
 void kunit_release_action(struct kunit *test, kunit_action_t *fn, void *ctx);
 void *kunit_kzalloc(struct kunit *test, size_t size, gfp_t gfp);
+#define kunit_kcalloc(test, n, size, gfp)	kunit_kzalloc(test, (n) * (size), gfp)
 void kunit_shim_fail(struct kunit *test, const char *file, int line,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
