@@ -912,13 +912,21 @@ static bool PT(empty_table)(struct gpt *pt, u64 e, unsigned int level)
  * a quarter of the loop overhead, and a speed that does not depend on
  * where the loop lands in the code.  The address field is linear, so
  * stepping the encoded entry steps the address.
+ *
+ * The test reads with plain loads, which the compiler folds into the ORs
+ * (READ_ONCE() would keep four loads apart): these entries are the
+ * caller's range alone, and nothing else writes them while they are
+ * empty, not a map of another range (it installs tables only in entries
+ * it covers in part) and not a walker (it sets accessed and dirty bits
+ * only in leaves).  Every store a walker can see stays a WRITE_ONCE().
  */
 static __always_inline u64 *PT(store_leaves)(u64 *p, u64 *stop, u64 leaf,
 					     u64 step)
 {
-	for (; stop - p >= 4; p += 4, leaf += 4 * step) {
-		if (pt_present(READ_ONCE(p[0]) | READ_ONCE(p[1]) |
-			       READ_ONCE(p[2]) | READ_ONCE(p[3])))
+	u64 *end4 = p + ((stop - p) & ~3L);
+
+	for (; p != end4; p += 4, leaf += 4 * step) {
+		if (pt_present(p[0] | p[1] | p[2] | p[3]))
 			break;
 		WRITE_ONCE(p[0], leaf);
 		WRITE_ONCE(p[1], leaf + step);
